@@ -1,0 +1,1 @@
+//! Runs a plan against a server in dependency order (not built yet).

@@ -1,0 +1,188 @@
+//! The command line: clap arguments turned into one call into the library per command. This
+//! is the only module that prints and the only one that picks exit codes, so every error is
+//! rendered once, the same way, and scripts can rely on the codes.
+
+mod apply;
+mod emulator;
+mod plan;
+mod schema;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+/// How a run ended; the one mapping to process exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything asked for was done (or, for `plan`, there is nothing to change).
+    Success,
+    /// An error was reported.
+    Failure,
+    /// `plan --detailed-exitcode` found changes.
+    Changes,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Changes => ExitCode::from(2),
+        }
+    }
+}
+
+/// Terraform for Datagrok dashboards.
+///
+/// Keep tables, files, dashboards, layouts and share grants in a YAML manifest; `plan` shows
+/// what would change on a Datagrok server since the last apply, `apply` makes it so.
+#[derive(Debug, Parser)]
+#[command(
+    name = "grokform",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// When to use colour: `auto` uses it on a terminal unless `NO_COLOR` is set.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Where the manifest is and which environment of it to use.
+#[derive(Clone, Debug, Args)]
+pub struct ManifestArgs {
+    /// Run as if started in DIR (the manifest is DIR/grokform.yaml).
+    #[arg(short = 'C', long = "directory", value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+
+    /// The manifest file [default: grokform.yaml].
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// The environment of the manifest to use (its own server, variables and state).
+    #[arg(long = "env", value_name = "NAME", env = "GROKFORM_ENV")]
+    pub env: Option<String>,
+}
+
+impl ManifestArgs {
+    /// The manifest path these arguments name.
+    pub fn manifest_path(&self) -> PathBuf {
+        let dir = self.directory.clone().unwrap_or_else(|| PathBuf::from("."));
+        match &self.file {
+            Some(file) if file.is_absolute() => file.clone(),
+            Some(file) => dir.join(file),
+            None => dir.join("grokform.yaml"),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a manifest: syntax, references, names, sources. Touches no server.
+    Validate(validate::Args),
+    /// Show what apply would change on the server.
+    Plan(plan::Args),
+    /// Make the server match the manifest.
+    Apply(apply::Args),
+    /// Run the built-in Datagrok emulator (the public REST API, in memory or on disk).
+    Emulator(emulator::Args),
+    /// Print the manifest's JSON Schema.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Parses the command line, runs the command, prints what it reports, returns its status.
+pub fn main() -> ExitCode {
+    // Usage errors exit 1, not clap's 2: with `plan --detailed-exitcode`, 2 means "changes",
+    // and a mistyped flag in CI must never read as that.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitStatus::Failure
+            } else {
+                ExitStatus::Success
+            }
+            .into();
+        }
+    };
+    setup_color(cli.color);
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Emulator(args) => emulator::run(args),
+        Command::Schema => schema::run(),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "grokform",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitStatus::Success)
+        }
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(report) => {
+            anstream::eprintln!("{report:?}");
+            ExitStatus::Failure.into()
+        }
+    }
+}
+
+/// Whether standard error gets colour, after `--color`, `NO_COLOR` and the terminal check.
+fn setup_color(color: Color) {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let enabled = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => !no_color && std::io::stderr().is_terminal(),
+    };
+    anstream::ColorChoice::write_global(if enabled {
+        anstream::ColorChoice::Always
+    } else {
+        anstream::ColorChoice::Never
+    });
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(
+            miette::MietteHandlerOpts::new()
+                .color(enabled)
+                .unicode(enabled)
+                .terminal_links(false)
+                .width(100)
+                .build(),
+        )
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,1 @@
+//! The typed async Datagrok REST client (not built yet).

@@ -1,0 +1,1 @@
+//! The built-in Datagrok emulator (not built yet).

@@ -1,0 +1,1 @@
+//! Dependency order of the model (not built yet).

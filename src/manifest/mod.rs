@@ -1,0 +1,1 @@
+//! The manifest as written: serde types with spans (not built yet).

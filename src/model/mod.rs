@@ -1,0 +1,196 @@
+//! The validated model: what the manifest means once every reference is resolved, every
+//! variable expanded and every local source hashed. Everything after this stage (graph, plan,
+//! apply) works on these types only and never sees YAML, so the types are correct by
+//! construction: a `Dashboard` names tables that exist, a `Share` names a dashboard that exists.
+//!
+//! `Model::resolve` (in `resolve.rs`) builds it from a parsed manifest and reports **all**
+//! problems at once as span-carrying diagnostics.
+
+pub mod template;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+
+/// A fully resolved manifest for one environment.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The manifest file, absolute.
+    pub manifest_path: PathBuf,
+    /// The folder holding the manifest; every source lies inside it.
+    pub root: PathBuf,
+    /// The environment selected with `--env`, if any.
+    pub environment: Option<String>,
+    /// The server from the manifest or the environment (`--server` / `DATAGROK_URL` override it
+    /// in `cli`); `None` when the manifest names none.
+    pub server: Option<String>,
+    /// Where the state is kept.
+    pub state: StateBackend,
+    pub files: BTreeMap<String, File>,
+    pub tables: BTreeMap<String, Table>,
+    pub layouts: BTreeMap<String, Layout>,
+    pub dashboards: BTreeMap<String, Dashboard>,
+    /// Keyed by `(dashboard key, group)`.
+    pub shares: BTreeMap<(String, String), Share>,
+    pub calls: BTreeMap<String, Call>,
+}
+
+/// Where the state of an environment is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum StateBackend {
+    /// `.grokform/state.json` (or `.grokform/<env>/state.json`) beside the manifest.
+    #[default]
+    Local,
+    /// A file on the Datagrok server itself, through the files API.
+    Datagrok { connector: String, path: String },
+}
+
+/// A local file the manifest points at, checked and hashed at resolve time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// As written in the manifest, relative to the manifest's folder, `/`-separated.
+    pub relative: String,
+    /// Canonical absolute path (symlinks resolved), guaranteed inside `Model::root`.
+    pub path: PathBuf,
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the content.
+    pub sha256: String,
+}
+
+/// `files.<key>`: a local file uploaded to a connector path.
+#[derive(Clone, Debug)]
+pub struct File {
+    pub key: String,
+    /// Connector Grok name in colon form (`System:AppData`), or a UUID.
+    pub connector: String,
+    /// Remote path inside the connector, `/`-separated, relative, no `..` or empty segments.
+    pub path: String,
+    pub source: Source,
+}
+
+/// `tables.<key>`: a CSV uploaded as a Datagrok table.
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub key: String,
+    /// Grok name in colon form (`JohnDoe:Sales:Q1`); no part is empty or contains `.`.
+    pub name: String,
+    pub source: Source,
+    pub csv: CsvSummary,
+}
+
+/// What the plan shows about a CSV without reading it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvSummary {
+    pub columns: Vec<String>,
+    /// Data rows, header excluded.
+    pub rows: u64,
+}
+
+/// `layouts.<key>`: a Datagrok layout JSON, an input of dashboards, not a remote object.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub key: String,
+    pub source: Source,
+    /// The JSON text as in the file; `${table.X.id}` / `${dashboard.X.id}` are filled at apply.
+    pub text: String,
+    /// The addresses its templates reference, sorted and deduplicated.
+    pub references: Vec<Address>,
+}
+
+/// `dashboards.<key>`.
+#[derive(Clone, Debug)]
+pub struct Dashboard {
+    pub key: String,
+    /// The dashboard's display name (free text).
+    pub name: String,
+    /// Keys of `Model::tables`, in manifest order (the order of `table_ids` sent).
+    pub tables: Vec<String>,
+    /// Key of `Model::layouts`.
+    pub layout: Option<String>,
+}
+
+/// Share access level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Access {
+    View,
+    Edit,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::View => "View",
+            Access::Edit => "Edit",
+        }
+    }
+}
+
+/// `share.<dashboard>.<group>`: one group's access to one dashboard.
+#[derive(Clone, Debug)]
+pub struct Share {
+    pub dashboard: String,
+    pub group: String,
+    pub access: Access,
+}
+
+/// When a call runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunPolicy {
+    /// When its params, or a resource they or `depends_on` reference, change.
+    #[default]
+    OnChange,
+    /// On every apply.
+    Always,
+}
+
+/// `calls.<key>`: a server function call.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub key: String,
+    /// `Package:Function` (or a bare core function name) in colon form.
+    pub function: String,
+    /// Named parameters; strings may hold `${table.X.id}` / `${dashboard.X.id}` templates.
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub run: RunPolicy,
+    /// Explicit `depends_on` plus every address the params reference, sorted, deduplicated.
+    pub depends_on: Vec<Address>,
+}
+
+impl Model {
+    /// Every managed address with the addresses it depends on (sorted, deduplicated).
+    /// Layouts are not addresses: a dashboard depends on its tables and on what its layout
+    /// references; a share on its dashboard; a call on `Call::depends_on`.
+    pub fn dependencies(&self) -> BTreeMap<Address, Vec<Address>> {
+        let mut out = BTreeMap::new();
+        for key in self.files.keys() {
+            out.insert(Address::file(key), vec![]);
+        }
+        for key in self.tables.keys() {
+            out.insert(Address::table(key), vec![]);
+        }
+        for (key, dashboard) in &self.dashboards {
+            let mut deps: Vec<Address> =
+                dashboard.tables.iter().map(|t| Address::table(t)).collect();
+            if let Some(layout) = dashboard.layout.as_ref().and_then(|l| self.layouts.get(l)) {
+                deps.extend(layout.references.iter().cloned());
+            }
+            deps.sort();
+            deps.dedup();
+            out.insert(Address::dashboard(key), deps);
+        }
+        for (dashboard, group) in self.shares.keys() {
+            out.insert(
+                Address::share(dashboard, group),
+                vec![Address::dashboard(dashboard)],
+            );
+        }
+        for (key, call) in &self.calls {
+            out.insert(Address::call(key), call.depends_on.clone());
+        }
+        out
+    }
+}

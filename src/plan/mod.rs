@@ -1,0 +1,1 @@
+//! The pure planner (not built yet).

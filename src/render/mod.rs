@@ -1,0 +1,1 @@
+//! Human, JSON and Markdown views of plans and apply results (not built yet).

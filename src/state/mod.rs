@@ -1,0 +1,93 @@
+//! The state: what grokform has applied to a server, keyed by address. This module is the only
+//! writer of `.grokform/`: load, lock, atomic save with a backup. The types here are plain
+//! data shared by the planner (which reads them) and the applier (which records into them).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::{Address, Kind};
+
+/// The state file's format; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One environment's state (`.grokform/state.json`).
+///
+/// Serialised pretty with sorted keys (every map is a `BTreeMap`) so that it diffs well in git.
+/// It holds no secrets and no timestamps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub format_version: u32,
+    /// Identifies one state's history; a saved plan or another copy with a different lineage is
+    /// a different state, not an older one.
+    pub lineage: String,
+    /// +1 on every write.
+    pub serial: u64,
+    /// The grokform version that last wrote it.
+    pub tool_version: String,
+    /// The server the resources live on (normalised base URL); `None` until the first apply.
+    pub server: Option<String>,
+    pub resources: BTreeMap<Address, ResourceState>,
+}
+
+/// What grokform knows about one applied resource.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceState {
+    pub kind: Kind,
+    /// The server's ID (table and dashboard UUIDs); `None` for files, shares and calls, which
+    /// are addressed by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+    /// Hash of every input that, when changed, calls for an action on this resource.
+    pub inputs_hash: String,
+    /// What was applied, for the plan's old → new diff (names, source hashes, row and column
+    /// counts, the filled layout text, call params…). Sorted keys, no secrets, no timestamps.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    /// The state serial at which this resource was last applied (a deterministic stand-in for
+    /// a timestamp).
+    pub applied_serial: u64,
+    #[serde(default, skip_serializing_if = "ResourceStatus::is_applied")]
+    pub status: ResourceStatus,
+}
+
+/// Whether the server is known to hold what this entry says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceStatus {
+    /// The action succeeded and its answer was recorded.
+    #[default]
+    Applied,
+    /// A non-idempotent create (a dashboard) was sent but no answer came back: the server may
+    /// or may not hold the object. The plan shows the ambiguity instead of blindly creating a
+    /// second one.
+    Uncertain,
+}
+
+impl ResourceStatus {
+    pub fn is_applied(&self) -> bool {
+        *self == ResourceStatus::Applied
+    }
+}
+
+impl State {
+    /// A fresh, empty state with a new lineage.
+    pub fn new() -> Self {
+        State {
+            format_version: FORMAT_VERSION,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            serial: 0,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            server: None,
+            resources: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State::new()
+    }
+}

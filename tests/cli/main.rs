@@ -1,0 +1,6 @@
+//! The one integration-test binary: runs the real `grokform` binary (and the real emulator over
+//! real HTTP) the way users do. Each file holds the tests of one command or feature.
+
+mod common;
+
+mod help;
