@@ -22,6 +22,8 @@ pub struct Model {
     pub manifest_path: PathBuf,
     /// The folder holding the manifest; every source lies inside it.
     pub root: PathBuf,
+    /// Lowercase hex SHA-256 of the manifest text (saved plans refuse a changed manifest).
+    pub manifest_sha256: String,
     /// The environment selected with `--env`, if any.
     pub environment: Option<String>,
     /// The server from the manifest or the environment (`--server` / `DATAGROK_URL` override it
