@@ -6,6 +6,7 @@
 //! `Model::resolve` (in `resolve.rs`) builds it from a parsed manifest and reports **all**
 //! problems at once as span-carrying diagnostics.
 
+pub mod source;
 pub mod template;
 
 use std::collections::BTreeMap;
