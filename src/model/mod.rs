@@ -6,8 +6,12 @@
 //! `Model::resolve` (in `resolve.rs`) builds it from a parsed manifest and reports **all**
 //! problems at once as span-carrying diagnostics.
 
+mod names;
+mod resolve;
 pub mod source;
 pub mod template;
+
+pub use resolve::Resolved;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
