@@ -124,7 +124,7 @@ fn syntax_problem(text: &Text, error: &serde_saphyr::Error) -> Problem {
         .trim()
         .to_string();
     // The location goes into the label and the header; the message keeps only the cause.
-    let message = match rendered.rfind(" at line ") {
+    let message = match rendered.find(" at line ") {
         Some(i) => rendered[..i].to_string(),
         None => rendered,
     };
@@ -136,12 +136,23 @@ fn syntax_problem(text: &Text, error: &serde_saphyr::Error) -> Problem {
         .unwrap_or(message)
         .to_string();
     let (code, help) = classify(&message);
-    let span = error
+    let mut span = error
         .location()
         .map_or(SourceSpan::new(0.into(), 0), |l| text.location_span(&l));
+    let mut label = "here";
+    if message.contains("missing field `version`") {
+        // serde reports a missing field at the end of its mapping; the start reads better.
+        span = SourceSpan::new(0.into(), 0);
+        label = "the manifest starts here";
+    }
+    let message = if let Some(detail) = message.strip_prefix("budget breached: ") {
+        format!("the manifest is too large once its aliases are expanded ({detail})")
+    } else {
+        message
+    };
     Problem::error(code, format!("invalid manifest: {message}"))
         .source(&text.source)
-        .label(span, "here")
+        .label(span, label)
         .maybe_help(help)
 }
 
@@ -157,6 +168,11 @@ fn classify(message: &str) -> (&'static str, Option<String>) {
         (
             "grokform::manifest::duplicate_key",
             Some("each key may appear once in a mapping".into()),
+        )
+    } else if m.contains("missing field `version`") {
+        (
+            "grokform::manifest::missing_key",
+            Some("start the manifest with `version: 1`".into()),
         )
     } else if m.contains("missing field") {
         ("grokform::manifest::missing_key", None)
