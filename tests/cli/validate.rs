@@ -253,10 +253,7 @@ bad!(alias_bomb, {
     .replace("\nx", "\n      x")
 });
 bad!(empty_file, "# nothing here yet\n\n");
-bad!(
-    non_utf8,
-    b"version: 1\nvars:\n  project: Caf\xe9\n".to_vec()
-);
+bad!(non_utf8, b"version: 1\nvars:\n  project: Caf\xe9\n");
 bad!(missing_version, BASE.replacen("version: 1\n", "", 1));
 bad!(unsupported_version, edit("version: 1", "version: 2"));
 bad!(
