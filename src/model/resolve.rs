@@ -69,6 +69,11 @@ impl Model {
             edges: BTreeMap::new(),
         };
         let model = resolver.run(manifest, absolute, env);
+        if !resolver.problems.is_empty() {
+            // A failing run still shows its warnings, after the errors, in one report.
+            let warnings = std::mem::take(&mut resolver.warnings);
+            resolver.problems.extend(warnings);
+        }
         let warnings: Vec<miette::Report> = resolver
             .warnings
             .into_iter()
