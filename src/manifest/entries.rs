@@ -80,3 +80,26 @@ impl<'de> Deserialize<'de> for Params {
         Entries::deserialize(d).map(Params)
     }
 }
+
+/// Schema of a keyed section: an object whose property names are identifiers (they become
+/// addresses) and whose values are `T`.
+pub struct Keyed<T>(PhantomData<T>);
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Keyed<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Keyed_{}", T::schema_name()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let value = generator.subschema_for::<T>();
+        schemars::json_schema!({
+            "type": "object",
+            "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" },
+            "additionalProperties": value,
+        })
+    }
+}

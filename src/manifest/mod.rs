@@ -8,7 +8,7 @@ mod parse;
 pub mod problem;
 mod schema;
 
-pub use entries::{Entries, Params};
+pub use entries::{Entries, Keyed, Params};
 pub use parse::{Text, parse};
 pub use problem::{Problem, Problems};
 pub use schema::json_schema;
@@ -39,28 +39,28 @@ pub struct Manifest {
     pub state: Option<S<StateConfig>>,
     /// Variables, used as `${var.NAME}` in any string of the manifest.
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    #[schemars(with = "entries::Keyed<String>")]
     pub vars: Entries<S<String>>,
     /// Named environments (selected with `--env NAME`), each overriding `server`, `vars` and
     /// `state`, each with its own state.
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, Environment>")]
+    #[schemars(with = "entries::Keyed<Environment>")]
     pub environments: Entries<Environment>,
     /// Local files uploaded to a connector path (address `file.<key>`).
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, FileSpec>")]
+    #[schemars(with = "entries::Keyed<FileSpec>")]
     pub files: Entries<FileSpec>,
     /// CSV files uploaded as Datagrok tables (address `table.<key>`).
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, TableSpec>")]
+    #[schemars(with = "entries::Keyed<TableSpec>")]
     pub tables: Entries<TableSpec>,
     /// Layout JSON files exported from Datagrok; inputs of dashboards, not remote objects.
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, LayoutSpec>")]
+    #[schemars(with = "entries::Keyed<LayoutSpec>")]
     pub layouts: Entries<LayoutSpec>,
     /// Dashboards (Datagrok projects) holding tables (address `dashboard.<key>`).
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, DashboardSpec>")]
+    #[schemars(with = "entries::Keyed<DashboardSpec>")]
     pub dashboards: Entries<DashboardSpec>,
     /// Share grants: each group gets `access` to the dashboard
     /// (address `share.<dashboard>.<group>`).
@@ -69,7 +69,7 @@ pub struct Manifest {
     /// Server function calls, run after everything they reference
     /// (address `call.<key>`).
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, CallSpec>")]
+    #[schemars(with = "entries::Keyed<CallSpec>")]
     pub calls: Entries<CallSpec>,
 }
 
@@ -83,7 +83,7 @@ pub struct Environment {
     pub server: Option<S<String>>,
     /// Variables set here replace the top-level variables of the same name.
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    #[schemars(with = "entries::Keyed<String>")]
     pub vars: Entries<S<String>>,
     /// Replaces the top-level `state`.
     #[serde(default)]
