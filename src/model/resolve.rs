@@ -1139,12 +1139,14 @@ fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
 /// `…ColumnName` / `…ColumnNames` property of its viewers' looks.
 fn layout_columns(value: &serde_json::Value, key: Option<&str>, out: &mut BTreeSet<String>) {
     match value {
-        serde_json::Value::String(s) if key.is_some_and(|k| k.ends_with("ColumnName")) => {
+        serde_json::Value::String(s)
+            if key.is_some_and(|k| k.to_lowercase().ends_with("columnname")) =>
+        {
             out.insert(s.clone());
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                if key.is_some_and(|k| k.ends_with("ColumnNames"))
+                if key.is_some_and(|k| k.to_lowercase().ends_with("columnnames"))
                     && let Some(s) = item.as_str()
                 {
                     out.insert(s.to_string());
