@@ -97,7 +97,7 @@ struct Resolver<'a> {
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
     /// Where each dependency edge was written, for labelling cycles.
-    edges: BTreeMap<(Address, Address), (SourceText, SourceSpan)>,
+    edges: BTreeMap<(Address, Address), (SourceText, SourceSpan, String)>,
 }
 
 impl Resolver<'_> {
@@ -355,6 +355,9 @@ impl Resolver<'_> {
     }
 
     fn check_grok_name(&mut self, node: &Spanned<String>, value: &str, what: &str) -> bool {
+        if value.contains("${var.") {
+            return false; // the unknown variable is already reported
+        }
         let Some(why) = grok_name_problem(value) else {
             return true;
         };
@@ -373,6 +376,9 @@ impl Resolver<'_> {
     }
 
     fn check_remote_path(&mut self, node: &Spanned<String>, value: &str) -> bool {
+        if value.contains("${var.") {
+            return false; // the unknown variable is already reported
+        }
         let Some(why) = remote_path_problem(value) else {
             return true;
         };
@@ -731,8 +737,10 @@ impl Resolver<'_> {
                 if let Some(resolved) = layouts.get(&layout.value) {
                     for reference in &resolved.references {
                         let edge = (Address::dashboard(&key.value), reference.clone());
+                        let label =
+                            format!("its layout `{}` references `{reference}`", layout.value);
                         self.edges
-                            .insert(edge, (self.text.source.clone(), self.span(layout)));
+                            .insert(edge, (self.text.source.clone(), self.span(layout), label));
                     }
                 }
                 Some(layout.value.clone())
@@ -893,7 +901,11 @@ impl Resolver<'_> {
                             if addresses.contains(&reference.address) {
                                 self.edges.insert(
                                     (this.clone(), reference.address.clone()),
-                                    (self.text.source.clone(), self.span(value)),
+                                    (
+                                        self.text.source.clone(),
+                                        self.span(value),
+                                        format!("{this} references `{}`", reference.address),
+                                    ),
                                 );
                                 depends_on.insert(reference.address);
                             } else {
@@ -922,7 +934,11 @@ impl Resolver<'_> {
                     Ok(address) if addresses.contains(&address) => {
                         self.edges.insert(
                             (this.clone(), address.clone()),
-                            (self.text.source.clone(), self.span(dependency)),
+                            (
+                                self.text.source.clone(),
+                                self.span(dependency),
+                                format!("{this} depends on `{address}`"),
+                            ),
                         );
                         depends_on.insert(address);
                     }
@@ -1055,7 +1071,8 @@ impl Resolver<'_> {
         )
         .help("break the cycle by removing one of these dependencies");
         for pair in cycle.path.windows(2) {
-            if let Some((source, span)) = self.edges.get(&(pair[0].clone(), pair[1].clone())) {
+            if let Some((source, span, label)) = self.edges.get(&(pair[0].clone(), pair[1].clone()))
+            {
                 if problem.source.is_none() {
                     problem = problem.source(source);
                 }
@@ -1064,7 +1081,7 @@ impl Resolver<'_> {
                     .as_ref()
                     .is_some_and(|s| Arc::ptr_eq(s, source))
                 {
-                    problem = problem.label(*span, format!("{} depends on {}", pair[0], pair[1]));
+                    problem = problem.label(*span, label.clone());
                 }
             }
         }

@@ -81,8 +81,10 @@ impl Project {
     /// Standard error with the temp folder (canonical or not) replaced by `[DIR]`.
     fn filtered(&self, text: &str) -> String {
         let canonical = std::fs::canonicalize(self.path()).unwrap();
+        let parent = canonical.parent().unwrap().display().to_string();
         text.replace(&canonical.display().to_string(), "[DIR]")
             .replace(&self.path().display().to_string(), "[DIR]")
+            .replace(&format!("`{parent}/"), "`[TMP]/")
     }
 }
 
