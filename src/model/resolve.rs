@@ -613,6 +613,16 @@ impl Resolver<'_> {
                 self.problems.push(problem);
                 continue;
             }
+            for (start, end, inner) in malformed_templates(&text) {
+                let problem = Problem::error(
+                    "grokform::manifest::malformed_reference",
+                    format!("layout `{relative}` holds a malformed reference `${{{inner}}}`"),
+                )
+                .source(&layout_source)
+                .label(SourceSpan::new(start.into(), end - start), "not `${table.KEY.id}` or `${dashboard.KEY.id}`")
+                .help("references in layouts are `${table.KEY.id}` or `${dashboard.KEY.id}`; variables do not expand in layout files");
+                self.problems.push(problem);
+            }
             let mut references = BTreeSet::new();
             for reference in template::references(&text) {
                 let known = match reference.address.kind {
@@ -897,6 +907,22 @@ impl Resolver<'_> {
                     let mut texts = Vec::new();
                     collect_strings(&value_copy, &mut texts);
                     for text in texts {
+                        // Unknown `${var.X}` are already reported by the expansion above.
+                        for (_, _, inner) in malformed_templates(&text)
+                            .into_iter()
+                            .filter(|(_, _, inner)| !inner.starts_with("var."))
+                        {
+                            self.error_at(
+                                "grokform::manifest::malformed_reference",
+                                value,
+                                format!(
+                                    "parameter `{}` holds a malformed reference `${{{inner}}}`",
+                                    name.value
+                                ),
+                                "not `${table.KEY.id}` or `${dashboard.KEY.id}`",
+                            )
+                            .help = Some("write `${table.KEY.id}` or `${dashboard.KEY.id}`".into());
+                        }
                         for reference in template::references(&text) {
                             if addresses.contains(&reference.address) {
                                 self.edges.insert(
@@ -1121,6 +1147,30 @@ fn expand_vars(
     (out, unknown)
 }
 
+/// `${…}` occurrences that look like references (`table.`, `dashboard.`, `file.`, `call.`,
+/// `share.`, `var.`) but are not a `${table.KEY.id}` / `${dashboard.KEY.id}` template: they
+/// would reach the server verbatim. Returns (start, end, inner text).
+fn malformed_templates(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${") {
+        let start = from + open;
+        let Some(close) = text[start..].find('}') else {
+            break;
+        };
+        let end = start + close + 1;
+        let inner = &text[start + 2..end - 1];
+        let looks_like_reference = ["table.", "dashboard.", "file.", "call.", "share.", "var."]
+            .iter()
+            .any(|prefix| inner.starts_with(prefix));
+        if looks_like_reference && template::references(&text[start..end]).is_empty() {
+            out.push((start, end, inner.to_string()));
+        }
+        from = end;
+    }
+    out
+}
+
 /// Expands `${var.X}` in every string of a JSON value; unknown names go to `unknown`.
 fn expand_json(
     value: &mut serde_json::Value,
@@ -1199,6 +1249,16 @@ mod tests {
         let (out, unknown) = expand_vars("A:${var.p}:${var.q}", &vars);
         assert_eq!(out, "A:Sales:${var.q}");
         assert_eq!(unknown, [("q".to_string(), 11, 19)]);
+    }
+
+    #[test]
+    fn malformed_templates_are_found() {
+        let found: Vec<String> =
+            malformed_templates("${table.a.id} ${table.a} ${var.x} ${other} ${file.f.id}")
+                .into_iter()
+                .map(|(_, _, inner)| inner)
+                .collect();
+        assert_eq!(found, ["table.a", "var.x", "file.f.id"]);
     }
 
     #[test]

@@ -532,3 +532,14 @@ mod property {
         }
     }
 }
+
+bad!(
+    malformed_reference_in_params,
+    edit("${table.orders.id}\"}", "${table.orders}\"}")
+);
+bad!(malformed_reference_in_layout, BASE, |p: &Project| {
+    p.write(
+        "layouts/main.json",
+        LAYOUT.replace("${table.orders.id}", "${var.project}"),
+    );
+});
