@@ -8,6 +8,7 @@
 
 mod names;
 mod resolve;
+mod scan;
 pub mod source;
 pub mod template;
 
