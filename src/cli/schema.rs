@@ -1,7 +1,8 @@
-//! `grokform schema`.
+//! `grokform schema`: prints the manifest's JSON Schema (draft-07) for editors.
 
 use super::ExitStatus;
 
 pub fn run() -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`grokform schema` is not built yet"))
+    anstream::print!("{}", crate::manifest::json_schema());
+    Ok(ExitStatus::Success)
 }

@@ -1,1 +1,230 @@
-//! The manifest as written: serde types with spans (not built yet).
+//! The manifest as written: serde types mirroring `grokform.yaml` exactly, every value that a
+//! diagnostic may point at wrapped in `Spanned`. Nothing here checks meaning (that is
+//! `model::resolve`); this module only turns text into these types or into a span-carrying
+//! parse error, so the YAML library stays behind one boundary.
+
+mod entries;
+mod parse;
+pub mod problem;
+mod schema;
+
+pub use entries::{Entries, Keyed, Params};
+pub use parse::{Text, parse};
+pub use problem::{Problem, Problems};
+pub use schema::json_schema;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// A value with the place in the manifest it came from.
+pub type S<T> = Spanned<T>;
+
+/// The manifest (`grokform.yaml`): what should exist on a Datagrok server.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "grokform manifest")]
+pub struct Manifest {
+    /// The manifest format version; must be `1`.
+    #[schemars(with = "u32", range(min = 1, max = 1))]
+    pub version: S<u64>,
+    /// The Datagrok API base URL (`https://datagrok.example.com/api`) or `local` for the
+    /// built-in emulator. `--server` and `DATAGROK_URL` override it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub server: Option<S<String>>,
+    /// Where the state is kept (default: `.grokform/state.json` beside the manifest).
+    #[serde(default)]
+    #[schemars(with = "Option<StateConfig>")]
+    pub state: Option<S<StateConfig>>,
+    /// Variables, used as `${var.NAME}` in any string of the manifest.
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<String>")]
+    pub vars: Entries<S<String>>,
+    /// Named environments (selected with `--env NAME`), each overriding `server`, `vars` and
+    /// `state`, each with its own state.
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<Environment>")]
+    pub environments: Entries<Environment>,
+    /// Local files uploaded to a connector path (address `file.<key>`).
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<FileSpec>")]
+    pub files: Entries<FileSpec>,
+    /// CSV files uploaded as Datagrok tables (address `table.<key>`).
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<TableSpec>")]
+    pub tables: Entries<TableSpec>,
+    /// Layout JSON files exported from Datagrok; inputs of dashboards, not remote objects.
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<LayoutSpec>")]
+    pub layouts: Entries<LayoutSpec>,
+    /// Dashboards (Datagrok projects) holding tables (address `dashboard.<key>`).
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<DashboardSpec>")]
+    pub dashboards: Entries<DashboardSpec>,
+    /// Share grants: each group gets `access` to the dashboard
+    /// (address `share.<dashboard>.<group>`).
+    #[serde(default)]
+    pub shares: Vec<ShareSpec>,
+    /// Server function calls, run after everything they reference
+    /// (address `call.<key>`).
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<CallSpec>")]
+    pub calls: Entries<CallSpec>,
+}
+
+/// An environment: overrides of `server`, `vars` and `state`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Replaces the top-level `server`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub server: Option<S<String>>,
+    /// Variables set here replace the top-level variables of the same name.
+    #[serde(default)]
+    #[schemars(with = "entries::Keyed<String>")]
+    pub vars: Entries<S<String>>,
+    /// Replaces the top-level `state`.
+    #[serde(default)]
+    #[schemars(with = "Option<StateConfig>")]
+    pub state: Option<S<StateConfig>>,
+}
+
+/// Where the state lives.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    /// `local` (`.grokform/…/state.json` beside the manifest) or `datagrok` (a file on the
+    /// server, through the files API).
+    #[schemars(with = "BackendName")]
+    pub backend: S<String>,
+    /// For `datagrok`: the connector holding the state file, e.g. `System:AppData`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub connector: Option<S<String>>,
+    /// For `datagrok`: the state file's path inside the connector, e.g. `grokform/state.json`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub path: Option<S<String>>,
+}
+
+/// A state backend name (schema only).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum BackendName {
+    Local,
+    Datagrok,
+}
+
+/// `files.<key>`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    /// The connector's Grok name (`System:AppData`, `JohnDoe:Home`) or UUID.
+    #[schemars(with = "String")]
+    pub connector: S<String>,
+    /// The remote path inside the connector: relative, `/`-separated, no `..` or empty
+    /// segments.
+    #[schemars(with = "String")]
+    pub path: S<String>,
+    /// The local file, relative to the manifest's folder (and inside it).
+    #[schemars(with = "String")]
+    pub source: S<String>,
+}
+
+/// `tables.<key>`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TableSpec {
+    /// The table's Grok name, colon-separated (`Admin:Sales:Orders`); no part may be empty or
+    /// contain `.`.
+    #[schemars(with = "String")]
+    pub name: S<String>,
+    /// The CSV file (UTF-8, with a header row), relative to the manifest's folder.
+    #[schemars(with = "String")]
+    pub source: S<String>,
+}
+
+/// `layouts.<key>`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutSpec {
+    /// The layout JSON exported from Datagrok, relative to the manifest's folder. It may hold
+    /// `${table.KEY.id}` and `${dashboard.KEY.id}`, filled in at apply.
+    #[schemars(with = "String")]
+    pub source: S<String>,
+}
+
+/// `dashboards.<key>`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSpec {
+    /// The dashboard's display name (default: its key).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub name: Option<S<String>>,
+    /// Keys of `tables`, in the order the dashboard holds them.
+    #[schemars(with = "Vec<String>", length(min = 1))]
+    pub tables: S<Vec<S<String>>>,
+    /// Key of `layouts` applied to the dashboard.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub layout: Option<S<String>>,
+}
+
+/// One entry of `shares`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareSpec {
+    /// Key of `dashboards`.
+    #[schemars(with = "String")]
+    pub dashboard: S<String>,
+    /// Group (or user) names, e.g. `Analysts`.
+    #[schemars(with = "Vec<String>", length(min = 1))]
+    pub groups: S<Vec<S<String>>>,
+    /// `View` (default) or `Edit`.
+    #[serde(default)]
+    #[schemars(with = "Option<AccessName>")]
+    pub access: Option<S<String>>,
+}
+
+/// A share access level (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum AccessName {
+    View,
+    Edit,
+}
+
+/// `calls.<key>`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallSpec {
+    /// The function: `Package:Function`, or a bare core function name (`Sin`).
+    #[schemars(with = "String")]
+    pub function: S<String>,
+    /// Named parameters; strings may hold `${table.KEY.id}` / `${dashboard.KEY.id}`.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub params: Option<S<Params>>,
+    /// `on-change` (default): when params or referenced resources change; `always`: every
+    /// apply.
+    #[serde(default)]
+    #[schemars(with = "Option<RunName>")]
+    pub run: Option<S<String>>,
+    /// Addresses (`table.sales`, `call.other`, …) that must be applied before this call.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub depends_on: Option<S<Vec<S<String>>>>,
+}
+
+/// A run policy (schema only).
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum RunName {
+    OnChange,
+    Always,
+}

@@ -6,7 +6,13 @@
 //! `Model::resolve` (in `resolve.rs`) builds it from a parsed manifest and reports **all**
 //! problems at once as span-carrying diagnostics.
 
+mod names;
+mod resolve;
+mod scan;
+pub mod source;
 pub mod template;
+
+pub use resolve::Resolved;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

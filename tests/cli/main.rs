@@ -4,3 +4,5 @@
 mod common;
 
 mod help;
+mod schema;
+mod validate;

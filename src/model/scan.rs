@@ -1,0 +1,165 @@
+//! Scanning strings and JSON for what resolve checks: `${var.X}` expansion, malformed
+//! `${…}` references, and the column names a Datagrok layout mentions. Pure functions, kept
+//! apart from the resolver so they are tested on their own.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::template;
+
+/// `${var.NAME}` replaced from `vars`; returns the text and the unknown names with their byte
+/// range in `text`.
+pub fn expand_vars(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+) -> (String, Vec<(String, usize, usize)>) {
+    let mut out = String::with_capacity(text.len());
+    let mut unknown = Vec::new();
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${var.") {
+        let start = from + open;
+        let Some(close) = text[start..].find('}') else {
+            break;
+        };
+        let end = start + close + 1;
+        let name = &text[start + 6..end - 1];
+        out.push_str(&text[last..start]);
+        match vars.get(name) {
+            Some(value) => out.push_str(value),
+            None => {
+                unknown.push((name.to_string(), start, end));
+                out.push_str(&text[start..end]);
+            }
+        }
+        last = end;
+        from = end;
+    }
+    out.push_str(&text[last..]);
+    (out, unknown)
+}
+
+/// `${…}` occurrences that look like references (`table.`, `dashboard.`, `file.`, `call.`,
+/// `share.`, `var.`) but are not a `${table.KEY.id}` / `${dashboard.KEY.id}` template: they
+/// would reach the server verbatim. Returns (start, end, inner text).
+pub fn malformed_templates(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text[from..].find("${") {
+        let start = from + open;
+        let Some(close) = text[start..].find('}') else {
+            break;
+        };
+        let end = start + close + 1;
+        let inner = &text[start + 2..end - 1];
+        let looks_like_reference = ["table.", "dashboard.", "file.", "call.", "share.", "var."]
+            .iter()
+            .any(|prefix| inner.starts_with(prefix));
+        if looks_like_reference && template::references(&text[start..end]).is_empty() {
+            out.push((start, end, inner.to_string()));
+        }
+        from = end;
+    }
+    out
+}
+
+/// Expands `${var.X}` in every string of a JSON value; unknown names go to `unknown`.
+pub fn expand_json(
+    value: &mut serde_json::Value,
+    vars: &BTreeMap<String, String>,
+    unknown: &mut Vec<String>,
+) {
+    match value {
+        serde_json::Value::String(s) => {
+            let (expanded, missing) = expand_vars(s, vars);
+            *s = expanded;
+            unknown.extend(missing.into_iter().map(|(n, _, _)| n));
+        }
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(|v| expand_json(v, vars, unknown))
+        }
+        serde_json::Value::Object(map) => {
+            map.values_mut().for_each(|v| expand_json(v, vars, unknown))
+        }
+        _ => {}
+    }
+}
+
+pub fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Column names a Datagrok layout refers to: the top-level `columns[].name` and any
+/// `…ColumnName` / `…ColumnNames` property of its viewers' looks.
+pub fn layout_columns(value: &serde_json::Value, key: Option<&str>, out: &mut BTreeSet<String>) {
+    match value {
+        serde_json::Value::String(s)
+            if key.is_some_and(|k| k.to_lowercase().ends_with("columnname")) =>
+        {
+            out.insert(s.clone());
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                if key.is_some_and(|k| k.to_lowercase().ends_with("columnnames"))
+                    && let Some(s) = item.as_str()
+                {
+                    out.insert(s.to_string());
+                }
+                layout_columns(item, None, out);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                if k == "columns"
+                    && let Some(items) = v.as_array()
+                {
+                    for item in items {
+                        if let Some(name) = item.get("name").and_then(|n| n.as_str()) {
+                            out.insert(name.to_string());
+                        }
+                    }
+                }
+                layout_columns(v, Some(k), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variables_expand_and_unknown_ones_are_reported_with_their_range() {
+        let vars = BTreeMap::from([("p".to_string(), "Sales".to_string())]);
+        let (out, unknown) = expand_vars("A:${var.p}:${var.q}", &vars);
+        assert_eq!(out, "A:Sales:${var.q}");
+        assert_eq!(unknown, [("q".to_string(), 11, 19)]);
+    }
+
+    #[test]
+    fn malformed_templates_are_found() {
+        let found: Vec<String> =
+            malformed_templates("${table.a.id} ${table.a} ${var.x} ${other} ${file.f.id}")
+                .into_iter()
+                .map(|(_, _, inner)| inner)
+                .collect();
+        assert_eq!(found, ["table.a", "var.x", "file.f.id"]);
+    }
+
+    #[test]
+    fn layout_columns_are_found_in_columns_and_looks() {
+        let json: serde_json::Value = serde_json::from_str(
+            r#"{"columns":[{"name":"a"}],"viewStateMap":{"v":{"look":{"xColumnName":"b","columnNames":["c"]}}}}"#,
+        )
+        .unwrap();
+        let mut out = BTreeSet::new();
+        layout_columns(&json, None, &mut out);
+        assert_eq!(out.into_iter().collect::<Vec<_>>(), ["a", "b", "c"]);
+    }
+}

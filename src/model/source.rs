@@ -1,0 +1,218 @@
+//! Local sources: the checks that a manifest's `source:` is a regular file inside the
+//! manifest's folder, and one streamed pass that hashes it (and, for tables, summarises the
+//! CSV) without ever holding it whole in memory; CSV sources may be gigabytes.
+
+use std::fs;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::CsvSummary;
+
+/// Why a source cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("source `{0}` does not exist")]
+    Missing(String),
+    #[error("source `{0}` is not a regular file")]
+    NotAFile(String),
+    #[error("source `{relative}` resolves to `{resolved}`, outside the manifest's folder")]
+    Outside { relative: String, resolved: String },
+    #[error("cannot read source `{0}`: {1}")]
+    Io(String, io::Error),
+}
+
+/// Resolves `relative` against the canonical `root`: the canonical path, which exists, is a
+/// regular file and lies inside `root` (symlinks followed).
+pub fn locate(root: &Path, relative: &str) -> Result<PathBuf, SourceError> {
+    let joined = root.join(relative);
+    let canonical = match fs::canonicalize(&joined) {
+        Ok(path) => path,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Err(SourceError::Missing(relative.to_string()));
+        }
+        Err(error) => return Err(SourceError::Io(relative.to_string(), error)),
+    };
+    if !canonical.starts_with(root) {
+        return Err(SourceError::Outside {
+            relative: relative.to_string(),
+            resolved: canonical.display().to_string(),
+        });
+    }
+    let meta = fs::metadata(&canonical).map_err(|e| SourceError::Io(relative.to_string(), e))?;
+    if !meta.is_file() {
+        return Err(SourceError::NotAFile(relative.to_string()));
+    }
+    Ok(canonical)
+}
+
+/// A reader that hashes and counts what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> Hashing<R> {
+    fn new(inner: R) -> Self {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    /// Reads to the end and returns (size, lowercase hex SHA-256).
+    fn finish(mut self) -> io::Result<(u64, String)> {
+        io::copy(
+            &mut self.inner,
+            &mut HashSink(&mut self.hasher, &mut self.size),
+        )?;
+        Ok((self.size, hex(&self.hasher.finalize())))
+    }
+}
+
+struct HashSink<'a>(&'a mut Sha256, &'a mut u64);
+
+impl io::Write for HashSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        *self.1 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Size and SHA-256 of a file, streamed.
+pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
+    let file = fs::File::open(path)?;
+    Hashing::new(BufReader::with_capacity(1 << 16, file)).finish()
+}
+
+/// Why a table source is not a CSV with a header row.
+#[derive(Debug, thiserror::Error)]
+pub enum CsvError {
+    #[error("is empty: a table needs a CSV header row")]
+    Empty,
+    #[error("has an empty column name in its header (column {0})")]
+    EmptyColumn(usize),
+    #[error("is not valid CSV at line {line}: {message}")]
+    Invalid { line: u64, message: String },
+    #[error("cannot be read: {0}")]
+    Io(io::Error),
+}
+
+/// Size, SHA-256 and CSV summary of a table source, in one streamed pass.
+pub fn hash_csv(path: &Path) -> Result<(u64, String, CsvSummary), CsvError> {
+    let file = fs::File::open(path).map_err(CsvError::Io)?;
+    let hashing = Hashing::new(BufReader::with_capacity(1 << 16, file));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(hashing);
+    let headers = reader.headers().map_err(csv_error)?.clone();
+    if headers.is_empty() {
+        return Err(CsvError::Empty);
+    }
+    if let Some(i) = headers.iter().position(|h| h.trim().is_empty()) {
+        // A lone empty header is what an empty first line parses to.
+        if headers.len() == 1 {
+            return Err(CsvError::Empty);
+        }
+        return Err(CsvError::EmptyColumn(i + 1));
+    }
+    let mut rows = 0u64;
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record).map_err(csv_error)? {
+        rows += 1;
+    }
+    let (size, sha256) = reader.into_inner().finish().map_err(CsvError::Io)?;
+    let columns = headers.iter().map(str::to_string).collect();
+    Ok((size, sha256, CsvSummary { columns, rows }))
+}
+
+fn csv_error(error: csv::Error) -> CsvError {
+    let line = error.position().map_or(1, |p| p.line());
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => CsvError::Io(e),
+        csv::ErrorKind::Utf8 { .. } => CsvError::Invalid {
+            line,
+            message: "the header is not UTF-8".into(),
+        },
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => CsvError::Invalid {
+            line,
+            message: format!("{len} fields where the header has {expected_len}"),
+        },
+        other => CsvError::Invalid {
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_summary_and_hash_in_one_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        fs::write(&path, "a,b\n1,2\n3,4\n").unwrap();
+        let (size, sha, summary) = hash_csv(&path).unwrap();
+        assert_eq!(size, 12);
+        assert_eq!(sha, hash_file(&path).unwrap().1);
+        assert_eq!(sha, hex(&Sha256::digest(b"a,b\n1,2\n3,4\n")));
+        assert_eq!(summary.columns, ["a", "b"]);
+        assert_eq!(summary.rows, 2);
+    }
+
+    #[test]
+    fn ragged_and_empty_csv_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        fs::write(&path, "a,b\n1,2\n3\n").unwrap();
+        assert!(matches!(
+            hash_csv(&path),
+            Err(CsvError::Invalid { line: 3, .. })
+        ));
+        fs::write(&path, "").unwrap();
+        assert!(matches!(hash_csv(&path), Err(CsvError::Empty)));
+    }
+
+    #[test]
+    fn sources_must_stay_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = fs::canonicalize(dir.path()).unwrap().join("inner");
+        fs::create_dir(&root).unwrap();
+        fs::write(dir.path().join("outside.csv"), "a\n").unwrap();
+        assert!(matches!(
+            locate(&root, "../outside.csv"),
+            Err(SourceError::Outside { .. })
+        ));
+        assert!(matches!(
+            locate(&root, "nope.csv"),
+            Err(SourceError::Missing(_))
+        ));
+        assert!(matches!(locate(&root, "."), Err(SourceError::NotAFile(_))));
+    }
+}
