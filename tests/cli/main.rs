@@ -3,4 +3,5 @@
 
 mod common;
 
+mod client;
 mod help;
