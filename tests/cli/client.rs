@@ -127,7 +127,7 @@ async fn tables_dashboards_shares_and_calls() {
     let dashboard = client
         .create_dashboard(
             "Sales Overview",
-            &[table.id.clone()],
+            std::slice::from_ref(&table.id),
             Some(r#"{"columns":[]}"#),
         )
         .await
@@ -211,7 +211,7 @@ async fn a_dashboard_create_that_may_have_committed_is_not_repeated() {
         1,
     ));
     let err = client
-        .create_dashboard("D", &[table.id.clone()], None)
+        .create_dashboard("D", std::slice::from_ref(&table.id), None)
         .await
         .unwrap_err();
     assert!(err.may_have_committed(), "{err:?}");
