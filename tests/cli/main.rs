@@ -5,3 +5,4 @@ mod common;
 
 mod client;
 mod help;
+mod state;
