@@ -37,7 +37,8 @@ pub type Progress = Option<Arc<dyn Fn(u64) + Send + Sync>>;
 pub struct ClientOptions {
     /// Whole-request limit for JSON calls (Datagrok's own CLI uses 60 s).
     pub timeout_json: Duration,
-    /// Whole-request limit for byte transfers: uploads and downloads (600 s).
+    /// Whole-request limit for byte transfers: uploads and downloads (600 s). Uploads get one
+    /// more second per MiB of the file on top.
     pub timeout_transfer: Duration,
     /// Limit for establishing a connection (TCP and TLS).
     pub connect_timeout: Duration,
@@ -180,12 +181,12 @@ impl Client {
         };
         let answer = match self.execute(&call).await {
             Ok(answer) => answer,
-            // An unknown route (the web UI, a proxy) is a wrong URL, whatever its status.
+            // An unknown route (the web UI, a proxy) is a wrong URL; a gateway's 5xx page is not.
             Err(ClientError::Http {
                 status,
                 body_excerpt,
                 ..
-            }) if status == 404 || looks_like_html(body_excerpt.as_bytes()) => {
+            }) if status == 404 || (status < 500 && body_excerpt == HTML_EXCERPT) => {
                 return Err(ClientError::NotDatagrok {
                     url: self.inner.base.clone(),
                     detail: format!("the healthcheck route answered HTTP {status}"),
@@ -505,7 +506,7 @@ impl Client {
             Some(query) => format!("{}{}?{query}", self.inner.base, call.route),
             None => format!("{}{}", self.inner.base, call.route),
         };
-        let timeout = if call.transfer {
+        let mut timeout = if call.transfer {
             options.timeout_transfer
         } else {
             options.timeout_json
@@ -537,9 +538,11 @@ impl Client {
                         sent: false,
                         retryable: false,
                     })?;
+                timeout += Duration::from_secs(len / (1 << 20) * SECONDS_PER_MIB);
                 request
                     .header(CONTENT_TYPE, *content_type)
                     .header(CONTENT_LENGTH, len)
+                    .timeout(timeout)
                     .body(body)
             }
         };
@@ -754,6 +757,14 @@ fn is_not_found(error: &ClientError) -> bool {
     }
 }
 
+/// What an HTML error page is shown as (its markup says nothing useful).
+const HTML_EXCERPT: &str = "an HTML page";
+
+/// Transfers get this much extra time per MiB on top of `timeout_transfer`, so a large upload
+/// on a slow link is not cut off at a fixed ten minutes (1 MiB/s is the slowest link planned
+/// for).
+const SECONDS_PER_MIB: u64 = 1;
+
 fn looks_like_html(body: &[u8]) -> bool {
     let start = String::from_utf8_lossy(&body[..body.len().min(512)]).to_lowercase();
     let start = start.trim_start();
@@ -763,7 +774,7 @@ fn looks_like_html(body: &[u8]) -> bool {
 /// At most 200 characters of a body, whitespace collapsed; an HTML page is named as such.
 fn excerpt(body: &[u8]) -> String {
     if looks_like_html(body) {
-        return "an HTML page".into();
+        return HTML_EXCERPT.into();
     }
     let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");

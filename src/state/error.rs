@@ -24,7 +24,7 @@ pub enum StateError {
     #[diagnostic(
         code(grokform::state::corrupt),
         help(
-            "grokform did not change it. Fix it by hand, or restore `state.json.backup` (local state) or the copy under `.grokform/` (remote state)"
+            "grokform did not change it. Fix it by hand, or restore `state.json.backup` (local state) or the copy in `.grokform/remote-state.json` (remote state)"
         )
     )]
     Corrupt {

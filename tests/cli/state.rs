@@ -278,3 +278,35 @@ async fn force_unlock_removes_a_remote_lock() {
     );
     drop(lock);
 }
+
+fn render(error: &dyn miette::Diagnostic) -> String {
+    let mut out = String::new();
+    miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(100)
+        .render_report(&mut out, error)
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_corrupt_state_error_points_at_the_broken_line() {
+    let text = b"{\n  \"format_version\": 1,\n<<<<<<< HEAD\n  \"serial\": 3\n}\n";
+    let err = grokform::state::decode(text, ".grokform/state.json").unwrap_err();
+    insta::assert_snapshot!(render(&err));
+}
+
+#[test]
+fn a_locked_state_error_names_the_holder_and_the_way_out() {
+    let err = StateError::Locked {
+        location: ".grokform/state.json".into(),
+        holder: Box::new(LockInfo {
+            id: "n".into(),
+            who: "jane".into(),
+            pid: 4242,
+            host: "ci-runner-7".into(),
+            operation: "apply".into(),
+            started: "2026-01-01T10:00:00Z".into(),
+        }),
+    };
+    insta::assert_snapshot!(render(&err));
+}
