@@ -4,6 +4,7 @@
 
 mod apply;
 mod emulator;
+mod force_unlock;
 mod plan;
 mod schema;
 mod validate;
@@ -99,6 +100,8 @@ pub enum Command {
     Apply(apply::Args),
     /// Run the built-in Datagrok emulator (the public REST API, in memory or on disk).
     Emulator(emulator::Args),
+    /// Break the state lock left by a run that is gone (local or on the server).
+    ForceUnlock(force_unlock::Args),
     /// Print the manifest's JSON Schema.
     Schema,
     /// Print shell completions.
@@ -131,6 +134,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Emulator(args) => emulator::run(args),
+        Command::ForceUnlock(args) => force_unlock::run(args),
         Command::Schema => schema::run(),
         Command::Completions { shell } => {
             clap_complete::generate(

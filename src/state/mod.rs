@@ -1,8 +1,26 @@
 //! The state: what grokform has applied to a server, keyed by address. This module is the only
 //! writer of `.grokform/`: load, lock, atomic save with a backup. The types here are plain
-//! data shared by the planner (which reads them) and the applier (which records into them).
+//! data shared by the planner (which reads them) and the applier (which records into them);
+//! where they are stored (locally or on the server) is behind `StateStore`.
+
+mod codec;
+mod error;
+mod local;
+mod lock_info;
+mod remote;
+mod store;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use codec::{decode, encode};
+pub use error::StateError;
+pub use local::{BACKUP_FILE, LOCK_FILE, LocalStore, STATE_FILE};
+pub use lock_info::LockInfo;
+pub use remote::RemoteStore;
+pub use store::{StateLocation, StateLock, StateStore};
 
 use serde::{Deserialize, Serialize};
 
@@ -90,4 +108,69 @@ impl Default for State {
     fn default() -> Self {
         State::new()
     }
+}
+
+/// Errors unless `state` may be used against `server`: a state that recorded a different
+/// server is an error naming both (never a silent re-create); a state with no server yet is
+/// fine. Trailing slashes and the case of scheme and host do not count as differences.
+pub fn check_server(state: &State, server: &str) -> Result<(), StateError> {
+    match &state.server {
+        Some(recorded) if normalise_server(recorded) != normalise_server(server) => {
+            Err(StateError::ServerMismatch {
+                state_server: recorded.clone(),
+                server: server.to_string(),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn normalise_server(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            format!(
+                "{}://{}/{}",
+                scheme.to_lowercase(),
+                host.to_lowercase(),
+                path
+            )
+        }
+        None => url.to_string(),
+    }
+}
+
+/// The data folder of the built-in emulator for `--server local`: `.grokform/local/`.
+pub fn local_emulator_dir(root: &Path) -> PathBuf {
+    root.join(".grokform").join("local")
+}
+
+/// Errors unless `state` is the successor of `stored` (what is in the store now): same
+/// lineage, and the store's serial not newer than the one `state` was loaded at.
+fn check_successor(stored: &State, state: &State, location: &str) -> Result<(), StateError> {
+    if stored.lineage != state.lineage {
+        return Err(StateError::OtherLineage {
+            location: location.to_string(),
+            stored: stored.lineage.clone(),
+            loaded: state.lineage.clone(),
+        });
+    }
+    if stored.serial > state.serial {
+        return Err(StateError::Newer {
+            location: location.to_string(),
+            stored: stored.serial,
+            loaded: state.serial,
+        });
+    }
+    Ok(())
+}
+
+/// `state` as the next version to write.
+fn successor(state: &State) -> State {
+    let mut next = state.clone();
+    next.serial += 1;
+    next.format_version = FORMAT_VERSION;
+    next.tool_version = env!("CARGO_PKG_VERSION").to_string();
+    next
 }

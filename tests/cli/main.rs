@@ -3,6 +3,8 @@
 
 mod common;
 
+mod client;
 mod help;
 mod schema;
+mod state;
 mod validate;

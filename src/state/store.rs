@@ -1,0 +1,214 @@
+//! One interface over the two places state can live, so `plan`, `apply` and `force-unlock`
+//! never care which one the manifest chose.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::local::{self, LocalStore};
+use super::remote::RemoteStore;
+use super::{LockInfo, State, StateError};
+use crate::client::Client;
+use crate::model::StateBackend;
+
+/// Where an environment's state lives, before any client exists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateLocation {
+    root: PathBuf,
+    env: Option<String>,
+    backend: StateBackend,
+}
+
+impl StateLocation {
+    /// From the manifest's folder, the `--env` and the manifest's `state:` backend.
+    pub fn new(root: &Path, env: Option<&str>, backend: &StateBackend) -> StateLocation {
+        StateLocation {
+            root: root.to_path_buf(),
+            env: env.map(str::to_string),
+            backend: backend.clone(),
+        }
+    }
+
+    /// True when opening needs a `Client` (the state is on the server).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.backend, StateBackend::Datagrok { .. })
+    }
+
+    /// The `(connector, path)` of a remote state. With `--env`, the environment's name is a
+    /// folder before the file name (`grokform/state.json` → `grokform/staging/state.json`),
+    /// like local state, so two environments on one server never share a state.
+    pub fn remote_path(&self) -> Option<(String, String)> {
+        let StateBackend::Datagrok { connector, path } = &self.backend else {
+            return None;
+        };
+        let path = path.trim_start_matches('/');
+        let path = match &self.env {
+            None => path.to_string(),
+            Some(env) => match path.rsplit_once('/') {
+                Some((dir, file)) => format!("{dir}/{env}/{file}"),
+                None => format!("{env}/{path}"),
+            },
+        };
+        Some((connector.clone(), path))
+    }
+
+    /// The store; `client` is needed (and only used) for the `datagrok` backend.
+    pub fn open(&self, client: Option<&Client>) -> Result<StateStore, StateError> {
+        match self.remote_path() {
+            None => Ok(StateStore::local(&self.root, self.env.as_deref())),
+            Some((connector, path)) => {
+                if let Some(env) = &self.env
+                    && !local::valid_env(env)
+                {
+                    return Err(StateError::BadEnvironment { env: env.clone() });
+                }
+                let client = client.ok_or(StateError::NeedsServer)?;
+                let copy = LocalStore::new(&self.root, self.env.as_deref())
+                    .dir()
+                    .join("remote-state.json");
+                Ok(StateStore::remote(client.clone(), &connector, &path).with_local_copy(copy))
+            }
+        }
+    }
+}
+
+/// Where state is loaded from and saved to. An enum rather than a trait: there are exactly
+/// two backends, and async trait methods would need boxing for no gain.
+#[derive(Clone, Debug)]
+pub enum StateStore {
+    Local(LocalStore),
+    Datagrok(RemoteStore),
+}
+
+impl StateStore {
+    /// `.grokform/state.json`, or `.grokform/<env>/state.json` with an environment.
+    pub fn local(root: &Path, env: Option<&str>) -> StateStore {
+        StateStore::Local(LocalStore::new(root, env))
+    }
+
+    /// `{connector}/{path}` on the server, locked with `{path}.lock`.
+    pub fn remote(client: Client, connector: &str, path: &str) -> StateStore {
+        StateStore::Datagrok(RemoteStore::new(client, connector, path))
+    }
+
+    /// Keeps a local copy of the last remote state at `file` (no effect on local stores).
+    pub fn with_local_copy(self, file: PathBuf) -> StateStore {
+        match self {
+            StateStore::Datagrok(remote) => StateStore::Datagrok(remote.with_backup(file)),
+            local => local,
+        }
+    }
+
+    /// For messages: `.grokform/state.json` or `System:AppData/grokform/state.json on the server`.
+    pub fn describe(&self) -> String {
+        match self {
+            StateStore::Local(store) => store.describe(),
+            StateStore::Datagrok(store) => store.describe(),
+        }
+    }
+
+    /// The stored state, `None` when there is none yet.
+    pub async fn load(&self) -> Result<Option<State>, StateError> {
+        match self {
+            StateStore::Local(store) => store.load(),
+            StateStore::Datagrok(store) => store.load().await,
+        }
+    }
+
+    /// Takes the lock for `operation`, waiting up to `wait` (zero: fail at once) for another
+    /// holder. Held until the returned `StateLock` is released or dropped.
+    pub async fn lock(&self, operation: &str, wait: Duration) -> Result<StateLock, StateError> {
+        match self {
+            StateStore::Local(store) => {
+                let (file, info) = store.lock(operation, wait).await?;
+                Ok(StateLock {
+                    info,
+                    held: Held::Local(Some(file)),
+                })
+            }
+            StateStore::Datagrok(store) => {
+                let info = store.lock(operation, wait).await?;
+                Ok(StateLock {
+                    info,
+                    held: Held::Remote(Some(store.clone())),
+                })
+            }
+        }
+    }
+
+    /// Saves `state` as the next serial (`serial + 1`, `tool_version` and `format_version`
+    /// set), atomically for local state, keeping the previous one as a backup. Refuses when
+    /// the stored state moved on since `state` was loaded. `state` is updated only on success.
+    pub async fn save(&self, state: &mut State) -> Result<(), StateError> {
+        match self {
+            StateStore::Local(store) => store.save(state),
+            StateStore::Datagrok(store) => store.save(state).await,
+        }
+    }
+
+    /// Breaks the lock whoever holds it; returns the holder, or `None` if it was not held.
+    pub async fn force_unlock(&self) -> Result<Option<LockInfo>, StateError> {
+        match self {
+            StateStore::Local(store) => store.force_unlock(),
+            StateStore::Datagrok(store) => store.force_unlock().await,
+        }
+    }
+}
+
+/// A held state lock. Call `release().await` when done; dropping it releases a local lock
+/// at once and a remote one on a best-effort background task.
+#[derive(Debug)]
+pub struct StateLock {
+    info: LockInfo,
+    held: Held,
+}
+
+#[derive(Debug)]
+enum Held {
+    Local(Option<std::fs::File>),
+    Remote(Option<RemoteStore>),
+}
+
+impl StateLock {
+    /// Who holds it (this process).
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+
+    /// Lets go of the lock.
+    pub async fn release(mut self) -> Result<(), StateError> {
+        match &mut self.held {
+            Held::Local(file) => {
+                if let Some(file) = file.take() {
+                    local::release(&file);
+                }
+                Ok(())
+            }
+            Held::Remote(store) => match store.take() {
+                Some(store) => store.release(&self.info.id).await,
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        match &mut self.held {
+            Held::Local(file) => {
+                if let Some(file) = file.take() {
+                    local::release(&file);
+                }
+            }
+            Held::Remote(store) => {
+                if let (Some(store), Ok(runtime)) =
+                    (store.take(), tokio::runtime::Handle::try_current())
+                {
+                    let nonce = self.info.id.clone();
+                    runtime.spawn(async move {
+                        let _ = store.release(&nonce).await;
+                    });
+                }
+            }
+        }
+    }
+}
