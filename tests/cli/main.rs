@@ -3,4 +3,6 @@
 
 mod common;
 
+mod emulator_api;
+mod emulator_http;
 mod help;
