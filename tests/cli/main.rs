@@ -4,5 +4,7 @@
 mod common;
 
 mod emulator_api;
+mod emulator_faults;
 mod emulator_http;
+mod emulator_robustness;
 mod help;
