@@ -6,5 +6,6 @@ mod common;
 mod emulator_api;
 mod emulator_faults;
 mod emulator_http;
+mod emulator_python;
 mod emulator_robustness;
 mod help;
