@@ -96,6 +96,18 @@ pub fn api(emulator: &Emulator, method: &str, path: &str) -> Req {
     }
 }
 
+/// A request with `key` to `/api` + `path` of a server at `addr` (e.g. a `grokform emulator`
+/// process).
+pub fn api_at(addr: SocketAddr, key: &str, method: &str, path: &str) -> Req {
+    Req {
+        addr,
+        method: method.to_owned(),
+        target: format!("/api{path}"),
+        headers: vec![("Authorization".to_owned(), format!("Bearer {key}"))],
+        body: Vec::new(),
+    }
+}
+
 /// A request to a path outside `/api` (e.g. `/_emulator/inspect`), with the default key.
 pub fn raw(emulator: &Emulator, method: &str, target: &str) -> Req {
     let mut req = api(emulator, method, "");

@@ -4,6 +4,7 @@
 mod common;
 
 mod emulator_api;
+mod emulator_cli;
 mod emulator_faults;
 mod emulator_http;
 mod emulator_python;
