@@ -305,3 +305,40 @@ fn sixty_four_concurrent_uploads_complete_correctly() {
     .unwrap();
     assert_eq!(restarted.inspect(), inspected);
 }
+
+#[test]
+fn dropping_the_handle_stops_the_server_and_removes_its_temp_folder() {
+    let emulator = start();
+    upload_table(&emulator, "Cars", "a\n1\n");
+    let (addr, folder) = (emulator.addr(), emulator.data_dir());
+    assert!(folder.exists());
+    drop(emulator);
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "still listening"
+    );
+    assert!(!folder.exists(), "the temp folder outlived the emulator");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_async_start_serves_inside_a_callers_runtime() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    assert!(emulator.url().ends_with("/api"));
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(format!("{}/public/v1/tables/Cars", emulator.url()))
+        .bearer_auth(grokform::emulator::DEFAULT_API_KEY)
+        .header("Content-Type", "text/csv")
+        .body("a\n1\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["Grok name"], "Admin:Cars:Cars");
+    let addr = emulator.addr();
+    drop(emulator);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
