@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::app::{App, RequestRecord};
+use super::app::{App, RequestLog, RequestRecord};
 use super::config::EmulatorConfig;
 use super::directory::Directory;
 use super::error::EmulatorError;
@@ -53,7 +53,7 @@ fn build_app(config: &EmulatorConfig) -> Result<Arc<App>, EmulatorError> {
         store,
         functions: Functions::default(),
         faults: Mutex::new(faults),
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(RequestLog::default()),
     }))
 }
 
@@ -154,7 +154,7 @@ impl Emulator {
 
     /// Every API request so far, in arrival order.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.app.requests().clone()
+        self.app.requests().snapshot()
     }
 
     /// Adds a fault rule after the active ones.

@@ -342,3 +342,31 @@ async fn the_async_start_serves_inside_a_callers_runtime() {
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
 }
+
+#[test]
+fn an_upload_cut_short_by_the_client_stores_nothing() {
+    use std::io::Write;
+    let emulator = start();
+    let mut stream = std::net::TcpStream::connect(emulator.addr()).unwrap();
+    write!(
+        stream,
+        "POST /api/public/v1/files/System.AppData/partial.bin HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer grokform-local\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    .unwrap();
+    stream.write_all(&[1u8; 5000]).unwrap();
+    drop(stream);
+    // the server notices the closed connection, answers nobody, and cleans up
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while emulator.requests().last().is_none_or(|r| r.status == 0)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(emulator.inspect()["files"], json!([]));
+    let leftovers = std::fs::read_dir(emulator.data_dir().join("tmp"))
+        .unwrap()
+        .count();
+    assert_eq!(leftovers, 0);
+    api(&emulator, "GET", "/public/v1/healthcheck").send().ok();
+}
