@@ -69,7 +69,13 @@ fn bind_std(addr: SocketAddr) -> Result<std::net::TcpListener, EmulatorError> {
 impl Emulator {
     /// Starts the server on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
-        let app = build_app(&config)?;
+        // opening the store touches the disk and may wait for a data folder's lock
+        let app = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || build_app(&config))
+                .await
+                .map_err(|e| EmulatorError::Runtime(std::io::Error::other(e)))??
+        };
         let std_listener = bind_std(config.bind)?;
         let addr = std_listener
             .local_addr()

@@ -92,7 +92,14 @@ fn path_traversal_never_writes_outside_the_data_folder() {
         .collect();
     assert_eq!(outside, Vec::<String>::new());
     let inside = tree(&data);
-    assert_eq!(inside, ["files/system.appdata/in/ok.txt", "state.json"]);
+    assert_eq!(
+        inside,
+        [
+            "emulator.lock",
+            "files/system.appdata/in/ok.txt",
+            "state.json"
+        ]
+    );
 }
 
 #[test]
@@ -369,4 +376,23 @@ fn an_upload_cut_short_by_the_client_stores_nothing() {
         .count();
     assert_eq!(leftovers, 0);
     api(&emulator, "GET", "/public/v1/healthcheck").send().ok();
+}
+
+#[test]
+fn two_emulators_cannot_share_a_data_folder() {
+    let data = tempfile::tempdir().unwrap();
+    let config = || EmulatorConfig {
+        data_dir: Some(data.path().to_path_buf()),
+        ..Default::default()
+    };
+    let first = Emulator::start_blocking(config()).unwrap();
+    let error = Emulator::start_blocking(config()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("in use by another running emulator"),
+        "{error}"
+    );
+    drop(first);
+    Emulator::start_blocking(config()).expect("the folder is free again");
 }
