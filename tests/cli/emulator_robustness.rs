@@ -396,3 +396,24 @@ fn two_emulators_cannot_share_a_data_folder() {
     drop(first);
     Emulator::start_blocking(config()).expect("the folder is free again");
 }
+
+#[test]
+fn a_rejected_upload_still_gets_its_error_read_by_the_client() {
+    // the error comes before the body is read; a client still sending 8 MiB must get it, not a
+    // reset connection
+    let emulator = start();
+    let message = api(
+        &emulator,
+        "POST",
+        "/public/v1/files/System.AppData/../x.bin",
+    )
+    .body(vec![0u8; 8 * 1024 * 1024])
+    .send()
+    .api_error();
+    assert!(message.contains("`..`"), "{message}");
+    let message = api(&emulator, "POST", "/public/v1/tables/A.B.C.D")
+        .body(vec![b'a'; 8 * 1024 * 1024])
+        .send()
+        .api_error();
+    assert!(message.contains("more than three parts"), "{message}");
+}
