@@ -63,6 +63,13 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
     runtime.block_on(async move {
         let emulator = Emulator::start(config).await?;
         let mut out = anstream::stdout();
+        if default_key && !args.bind.is_loopback() {
+            anstream::eprintln!(
+                "warning: listening on `{}` with the public demo key: anyone who can reach this \
+                 port can read and write its data; pass `--api-key`",
+                args.bind
+            );
+        }
         // the URL line comes first and alone, so scripts can read it
         let _ = writeln!(out, "grokform emulator listening on {}", emulator.url());
         if default_key {

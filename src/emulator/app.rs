@@ -1,6 +1,7 @@
 //! The state every request handler shares: keys, directory, store, functions, faults and the
 //! request log.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,54 @@ pub struct RequestRecord {
     pub status: u16,
 }
 
+/// The request log: the most recent requests in arrival order, bounded so a long-running
+/// emulator does not grow without end.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    entries: VecDeque<RequestRecord>,
+    /// Sequence number of the first entry kept.
+    first: u64,
+}
+
+impl RequestLog {
+    /// How many requests are kept; older ones are forgotten.
+    pub const LIMIT: usize = 100_000;
+
+    /// Appends a request; returns its sequence number for [`RequestLog::set_status`].
+    pub fn push(&mut self, record: RequestRecord) -> u64 {
+        if self.entries.len() == Self::LIMIT {
+            self.entries.pop_front();
+            self.first += 1;
+        }
+        self.entries.push_back(record);
+        self.first + self.entries.len() as u64 - 1
+    }
+
+    /// Records the answer's status of request `sequence` (if it is still kept).
+    pub fn set_status(&mut self, sequence: u64, status: u16) {
+        let Some(index) = sequence.checked_sub(self.first) else {
+            return;
+        };
+        if let Some(record) = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get_mut(i))
+        {
+            record.status = status;
+        }
+    }
+
+    /// The kept requests, oldest first.
+    pub fn snapshot(&self) -> Vec<RequestRecord> {
+        self.entries.iter().cloned().collect()
+    }
+
+    /// Forgets every request.
+    pub fn clear(&mut self) {
+        self.first += self.entries.len() as u64;
+        self.entries.clear();
+    }
+}
+
 /// Shared server state.
 pub struct App {
     pub api_keys: Vec<String>,
@@ -31,7 +80,7 @@ pub struct App {
     pub store: Store,
     pub functions: Functions,
     pub faults: Mutex<FaultSet>,
-    pub requests: Mutex<Vec<RequestRecord>>,
+    pub requests: Mutex<RequestLog>,
 }
 
 impl App {
@@ -41,7 +90,7 @@ impl App {
     }
 
     /// The request log.
-    pub fn requests(&self) -> MutexGuard<'_, Vec<RequestRecord>> {
+    pub fn requests(&self) -> MutexGuard<'_, RequestLog> {
         self.requests.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -55,5 +104,39 @@ impl App {
             _ => value,
         };
         !key.is_empty() && self.api_keys.iter().any(|k| k == key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str) -> RequestRecord {
+        RequestRecord {
+            method: "GET".into(),
+            path: path.into(),
+            query: None,
+            status: 0,
+        }
+    }
+
+    #[test]
+    fn the_log_is_bounded_and_statuses_find_their_request() {
+        let mut log = RequestLog::default();
+        let first = log.push(record("/0"));
+        for i in 1..=RequestLog::LIMIT {
+            log.push(record(&format!("/{i}")));
+        }
+        log.set_status(first, 500); // already forgotten: no effect, no panic
+        let last = log.push(record("/last"));
+        log.set_status(last, 201);
+        let kept = log.snapshot();
+        assert_eq!(kept.len(), RequestLog::LIMIT);
+        assert_eq!(kept[0].path, "/2");
+        assert_eq!(kept.last().unwrap().status, 201);
+        log.clear();
+        log.set_status(last, 202);
+        assert!(log.snapshot().is_empty());
+        assert_eq!(log.push(record("/after")), last + 1);
     }
 }

@@ -22,6 +22,10 @@ pub enum EmulatorError {
         #[source]
         source: std::io::Error,
     },
+    /// Another running emulator uses the data folder.
+    #[error("the data folder `{}` is in use by another running emulator", path.display())]
+    #[diagnostic(help("stop the other emulator, or give this one its own `--data` folder"))]
+    DataDirInUse { path: PathBuf },
     /// The data folder holds an emulator state that does not parse.
     #[error("the emulator state `{}` is unreadable: {message}", path.display())]
     #[diagnostic(help(

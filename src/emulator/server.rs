@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use super::app::{App, RequestRecord};
+use super::app::{App, RequestLog, RequestRecord};
 use super::config::EmulatorConfig;
 use super::directory::Directory;
 use super::error::EmulatorError;
@@ -53,7 +53,7 @@ fn build_app(config: &EmulatorConfig) -> Result<Arc<App>, EmulatorError> {
         store,
         functions: Functions::default(),
         faults: Mutex::new(faults),
-        requests: Mutex::new(Vec::new()),
+        requests: Mutex::new(RequestLog::default()),
     }))
 }
 
@@ -69,7 +69,13 @@ fn bind_std(addr: SocketAddr) -> Result<std::net::TcpListener, EmulatorError> {
 impl Emulator {
     /// Starts the server on the current tokio runtime.
     pub async fn start(config: EmulatorConfig) -> Result<Self, EmulatorError> {
-        let app = build_app(&config)?;
+        // opening the store touches the disk and may wait for a data folder's lock
+        let app = {
+            let config = config.clone();
+            tokio::task::spawn_blocking(move || build_app(&config))
+                .await
+                .map_err(|e| EmulatorError::Runtime(std::io::Error::other(e)))??
+        };
         let std_listener = bind_std(config.bind)?;
         let addr = std_listener
             .local_addr()
@@ -154,7 +160,7 @@ impl Emulator {
 
     /// Every API request so far, in arrival order.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.app.requests().clone()
+        self.app.requests().snapshot()
     }
 
     /// Adds a fault rule after the active ones.

@@ -106,8 +106,42 @@ pub struct Store {
     root: PathBuf,
     persist: bool,
     meta: Mutex<Meta>,
+    /// Held locked while the store is open, so two emulators never share a data folder.
+    _lock: Option<std::fs::File>,
     // dropped last: the folder must outlive every path handed out above
     _temp: Option<tempfile::TempDir>,
+}
+
+/// Locks `root/emulator.lock`. A previous emulator in this process may still be letting go
+/// (an async handle's tasks finish after the handle drops), so a held lock is retried briefly.
+fn lock_folder(root: &Path) -> Result<std::fs::File, EmulatorError> {
+    let path = root.join("emulator.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| EmulatorError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(EmulatorError::DataDirInUse {
+                    path: root.to_path_buf(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(EmulatorError::DataDir { path, source });
+            }
+        }
+    }
 }
 
 impl Store {
@@ -142,6 +176,10 @@ impl Store {
             path: root.clone(),
             source,
         };
+        let lock = match data_dir {
+            Some(_) => Some(lock_folder(&root)?),
+            None => None,
+        };
         // uploads cut short by a previous stop leave temp files; they are garbage
         let _ = std::fs::remove_dir_all(root.join("tmp"));
         for sub in ["tmp", "tables", "files"] {
@@ -173,6 +211,7 @@ impl Store {
             persist: data_dir.is_some(),
             root,
             meta: Mutex::new(meta),
+            _lock: lock,
             _temp: temp,
         })
     }

@@ -4,6 +4,12 @@
 mod common;
 
 mod client;
+mod emulator_api;
+mod emulator_cli;
+mod emulator_faults;
+mod emulator_http;
+mod emulator_python;
+mod emulator_robustness;
 mod help;
 mod schema;
 mod state;

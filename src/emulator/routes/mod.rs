@@ -43,24 +43,19 @@ pub async fn handle(app: Arc<App>, kill: Arc<Notify>, req: Request<Body>) -> Res
     else {
         return answer::not_found();
     };
-    let index = {
-        let mut requests = app.requests();
-        requests.push(RequestRecord {
-            method: req.method().to_string(),
-            path: api_path.clone(),
-            query: req.uri().query().map(str::to_owned),
-            status: 0,
-        });
-        requests.len() - 1
-    };
+    let sequence = app.requests().push(RequestRecord {
+        method: req.method().to_string(),
+        path: api_path.clone(),
+        query: req.uri().query().map(str::to_owned),
+        status: 0,
+    });
     let response = if authorized {
         faulted(&app, kill, req, &api_path).await
     } else {
         answer::unauthorized()
     };
-    if let Some(record) = app.requests().get_mut(index) {
-        record.status = response.status().as_u16();
-    }
+    app.requests()
+        .set_status(sequence, response.status().as_u16());
     response
 }
 
@@ -177,7 +172,9 @@ async fn control(app: &Arc<App>, req: Request<Body>, path: &str) -> Response {
     let method = req.method().clone();
     match (path.trim_end_matches('/'), method) {
         ("/_emulator/inspect", Method::GET) => axum::Json(app.store.inspect()).into_response(),
-        ("/_emulator/requests", Method::GET) => axum::Json(app.requests().clone()).into_response(),
+        ("/_emulator/requests", Method::GET) => {
+            axum::Json(app.requests().snapshot()).into_response()
+        }
         ("/_emulator/requests", Method::DELETE) => {
             app.requests().clear();
             StatusCode::NO_CONTENT.into_response()

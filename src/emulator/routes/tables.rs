@@ -15,7 +15,7 @@ use super::{blocking, segment, web_base};
 use crate::emulator::answer::ApiError;
 use crate::emulator::app::App;
 use crate::emulator::directory::ADMIN;
-use crate::emulator::names::TableName;
+use crate::emulator::names::{TableName, as_uuid};
 
 /// What a valid CSV holds.
 #[derive(Debug, PartialEq)]
@@ -106,10 +106,13 @@ pub async fn upload(
 /// `GET /tables/{id-or-name}`: the CSV as uploaded.
 pub async fn download(app: &Arc<App>, raw_name: &str) -> Result<Response, ApiError> {
     let ident = segment(raw_name)?;
-    let table = app
-        .store
-        .find_table(&ident, ADMIN.name)
-        .ok_or_else(|| ApiError::new(format!("table `{ident}` not found")))?;
+    let table = app.store.find_table(&ident, ADMIN.name).ok_or_else(|| {
+        let shown = TableName::parse(&ident, ADMIN.name)
+            .ok()
+            .filter(|_| as_uuid(&ident).is_none())
+            .map_or_else(|| ident.clone(), |name| name.grok_name());
+        ApiError::new(format!("table `{shown}` not found"))
+    })?;
     let file = tokio::fs::File::open(app.store.table_path(table.id))
         .await
         .map_err(|e| ApiError::new(format!("cannot read table `{}`: {e}", table.grok_name())))?;
