@@ -230,3 +230,11 @@ pub(crate) fn applied(model: &Model, state: &State) -> State {
     }
     state
 }
+
+/// An empty state with a fixed lineage, so that snapshots are stable.
+pub(crate) fn empty_state() -> State {
+    State {
+        lineage: "00000000-0000-4000-8000-000000000001".into(),
+        ..State::new()
+    }
+}

@@ -22,7 +22,7 @@ fn change<'p>(plan: &'p Plan, address: &str) -> &'p Change {
 /// The sales model applied once.
 fn baseline() -> (Fixture, State) {
     let fixture = Fixture::sales();
-    let state = applied(&fixture.model(), &State::new());
+    let state = applied(&fixture.model(), &super::testing::empty_state());
     (fixture, state)
 }
 

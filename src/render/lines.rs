@@ -53,6 +53,13 @@ pub(crate) fn body(change: &Change) -> Vec<Line> {
             for (key, value) in after.iter().filter(|(k, _)| !hidden(change, k)) {
                 let old = if fresh { None } else { before.get(key) };
                 if !fresh && old == Some(value) {
+                    // a call shows what it will be called with even when nothing changed
+                    if change.action == Action::Run {
+                        lines.push(Line::Note {
+                            key: key.clone(),
+                            text: show(key, value),
+                        });
+                    }
                     continue;
                 }
                 lines.push(Line::Attr {
@@ -73,12 +80,18 @@ pub(crate) fn body(change: &Change) -> Vec<Line> {
             Some(csv.columns_after.to_string()),
         );
         for (key, (old, new)) in [("rows", rows), ("columns", columns)] {
-            let unchanged = old == new;
-            lines.push(Line::Attr {
-                key: key.into(),
-                before: if unchanged { None } else { old },
-                after: new,
-            });
+            if old.is_some() && old == new {
+                lines.push(Line::Note {
+                    key: key.into(),
+                    text: new.unwrap_or_default(),
+                });
+            } else {
+                lines.push(Line::Attr {
+                    key: key.into(),
+                    before: old,
+                    after: new,
+                });
+            }
         }
         if csv.header_changed() {
             let mut parts: Vec<String> =

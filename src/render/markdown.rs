@@ -148,26 +148,29 @@ fn render(plan: &Plan, sections: &[Section], hidden: usize) -> String {
         );
         out.push('\n');
         let kept = &section.lines[..section.kept];
-        let fence = if kept.iter().any(|l| l.contains("```")) {
-            "~~~~"
-        } else {
-            "```"
-        };
-        let _ = writeln!(out, "{fence}diff");
-        for line in kept {
-            let _ = writeln!(out, "{line}");
+        if !kept.is_empty() {
+            let fence = if kept.iter().any(|l| l.contains("```")) {
+                "~~~~"
+            } else {
+                "```"
+            };
+            let _ = writeln!(out, "{fence}diff");
+            for line in kept {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = writeln!(out, "{fence}");
+            out.push('\n');
         }
         let cut = section.lines.len() - section.kept;
         if cut > 0 {
             let _ = writeln!(
                 out,
-                "… {} more line{} truncated; run `grokform plan` for the full diff",
+                "_… {} more line{} truncated; run `grokform plan` for the full diff_",
                 thousands(cut),
                 if cut == 1 { "" } else { "s" }
             );
+            out.push('\n');
         }
-        let _ = writeln!(out, "{fence}");
-        out.push('\n');
         let _ = writeln!(out, "</details>");
     }
     if hidden > 0 {

@@ -17,3 +17,6 @@ pub fn json(plan: &Plan) -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests;
