@@ -76,10 +76,11 @@ pub fn check_fresh(
             current: current_state.serial,
         });
     }
+    let server = super::planner::without_userinfo(server);
     if saved.server.trim_end_matches('/') != server.trim_end_matches('/') {
         reasons.push(StaleReason::Server {
             saved: saved.server.clone(),
-            current: server.to_string(),
+            current: server,
         });
     }
     let now = inputs(current_model);

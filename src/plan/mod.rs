@@ -64,11 +64,12 @@ pub struct StateRef {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
-    /// Always [`FORMAT_VERSION`] (1) for plans written by this version.
+    /// The format of this file: 1.
+    #[schemars(extend("const" = 1))]
     pub format_version: u32,
     /// The environment selected with `--env`, if any.
     pub environment: Option<String>,
-    /// The base URL of the server the plan targets.
+    /// The base URL of the server the plan targets (any `user:password@` part removed).
     pub server: String,
     /// The state the plan was made against.
     pub state: StateRef,
@@ -108,3 +109,6 @@ impl Plan {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod convergence;

@@ -47,8 +47,9 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
         && normalise(recorded) != normalise(&options.server)
     {
         warnings.insert(format!(
-            "the state was applied to `{recorded}` but this plan targets `{}`: every resource would be created again there",
-            options.server
+            "the state was applied to `{}` but this plan targets `{}`: every resource would be created again there",
+            without_userinfo(recorded),
+            without_userinfo(&options.server)
         ));
     }
 
@@ -80,7 +81,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
     Plan {
         format_version: FORMAT_VERSION,
         environment: options.environment.clone(),
-        server: options.server.clone(),
+        server: without_userinfo(&options.server),
         state: StateRef {
             lineage: state.lineage.clone(),
             serial: state.serial,
@@ -524,6 +525,18 @@ fn string(attrs: &Attributes, key: &str) -> String {
 /// `connector/path` of a file's attributes.
 fn remote_path(attrs: &Attributes) -> String {
     format!("{}/{}", string(attrs, "connector"), string(attrs, "path"))
+}
+
+/// The URL without a `user:password@` part: a plan file must hold no secret.
+pub(crate) fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
 }
 
 /// Server URLs compare without a trailing slash and case-insensitively.

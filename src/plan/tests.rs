@@ -392,3 +392,26 @@ fn planning_is_deterministic() {
     assert_eq!(a, b);
     assert_eq!(crate::render::json(&a), crate::render::json(&b));
 }
+
+#[test]
+fn a_plan_holds_no_credentials_from_the_server_url() {
+    let (fixture, state) = baseline();
+    let mut options = options();
+    options.server = "https://bot:s3cret@dg.example.com/api".into();
+    let plan = plan(&fixture.model(), &state, &options);
+    assert_eq!(plan.server, SERVER);
+    assert!(!crate::render::json(&plan).contains("s3cret"));
+    assert_eq!(
+        check_fresh(&plan, &fixture.model(), &state, &options.server),
+        Ok(())
+    );
+}
+
+#[test]
+fn the_plan_serialises_with_its_format_version() {
+    let (fixture, state) = baseline();
+    let plan = plan(&fixture.model(), &state, &options());
+    let value: serde_json::Value = serde_json::from_str(&crate::render::json(&plan)).unwrap();
+    assert_eq!(value["format_version"], FORMAT_VERSION);
+    assert_eq!(value["state"]["serial"], state.serial);
+}
