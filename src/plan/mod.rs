@@ -1,1 +1,114 @@
-//! The pure planner (not built yet).
+//! The planner: a pure function from the model and the state to a [`Plan`]. It has no clock,
+//! no environment, no file system and no network, so that every decision about what `apply`
+//! will do can be tested from plain values, and so that a saved plan (`plan --out FILE`) is
+//! nothing but this data serialised (`render::json`).
+//!
+//! The applier records, for every address it applies, exactly [`desired_attributes`] (with the
+//! real IDs) and [`inputs_hash`]; the next plan compares against those, which keeps planner and
+//! applier consistent.
+
+mod action;
+mod attributes;
+mod change;
+mod fresh;
+mod order;
+mod planner;
+mod schema;
+mod summary;
+#[cfg(test)]
+pub(crate) mod testing;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+
+pub use action::Action;
+pub use attributes::{desired_attributes, inputs, inputs_hash};
+pub use change::{Change, CsvChange};
+pub use fresh::{Stale, StaleReason, check_fresh};
+pub use planner::plan;
+pub use schema::json_schema;
+pub use summary::Summary;
+
+/// The saved-plan format; bumped on incompatible changes (documented in `docs/plan-format.md`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// How an attribute whose value is an ID the server has not assigned yet is shown.
+pub const UNKNOWN: &str = "(known after apply)";
+
+/// What the CLI knows beyond the model and the state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The normalised base URL the plan targets (after `--server` / `DATAGROK_URL`).
+    pub server: String,
+    /// The environment selected with `--env`.
+    pub environment: Option<String>,
+    /// `--target` addresses; empty means everything.
+    pub targets: Vec<Address>,
+}
+
+/// The state a plan was made against; `apply FILE` refuses when it moved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StateRef {
+    /// The state's lineage (a UUID).
+    pub lineage: String,
+    /// The state's serial when the plan was made.
+    pub serial: u64,
+}
+
+/// Everything `apply` will do, in order, and why. Serialised as is, this is the saved-plan file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// The format of this file: 1.
+    #[schemars(extend("const" = 1))]
+    pub format_version: u32,
+    /// The environment selected with `--env`, if any.
+    pub environment: Option<String>,
+    /// The base URL of the server the plan targets (any `user:password@` part removed).
+    pub server: String,
+    /// The state the plan was made against.
+    pub state: StateRef,
+    /// The manifest's file name and every source's path relative to the manifest, mapped to
+    /// the lowercase hex SHA-256 of its content when the plan was made.
+    pub inputs: BTreeMap<String, String>,
+    /// `--target` addresses; empty when the plan covers the whole manifest.
+    pub targets: Vec<Address>,
+    /// One change per address, in apply (dependency) order, no-ops included.
+    pub changes: Vec<Change>,
+    /// Plan-level warnings (forgets, replaced dashboard URLs, partial plans…), sorted and
+    /// deduplicated; each names the address it is about.
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// Whether applying would do anything at all.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// How many changes of each action the plan holds.
+    pub fn summary(&self) -> Summary {
+        Summary::of(&self.changes)
+    }
+
+    /// The change for `address`, if the plan has one.
+    pub fn change(&self, address: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+
+    /// Whether `--target` limited the plan.
+    pub fn is_partial(&self) -> bool {
+        !self.targets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod convergence;

@@ -1,1 +1,22 @@
-//! Human, JSON and Markdown views of plans and apply results (not built yet).
+//! Human, JSON and Markdown views of a plan. Rendering returns strings and never prints, so
+//! `cli` decides where output goes and tests snapshot exactly what users see.
+
+mod human;
+mod lines;
+mod markdown;
+
+pub use human::human;
+pub use markdown::{DEFAULT_LIMIT, markdown};
+
+use crate::plan::Plan;
+
+/// The plan as pretty JSON with a trailing newline: the saved-plan format (see
+/// `docs/plan-format.md` and `schema/plan.schema.json`).
+pub fn json(plan: &Plan) -> String {
+    let mut text = serde_json::to_string_pretty(plan).expect("plans serialise");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,187 @@
+//! What the applier records per address (attributes and inputs hash) and what a saved plan
+//! remembers of its inputs. The planner compares against exactly these, so both sides call
+//! the functions here and nothing else.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::UNKNOWN;
+use crate::address::{Address, Kind};
+use crate::model::{Model, RunPolicy, template};
+
+/// The attributes apply records for `address` (empty if the model has no such address).
+///
+/// `ids` gives the remote ID of a table or dashboard when it is known; `None` shows as
+/// `(known after apply)` in `table_ids`, `dashboard_id`, the filled `layout_text` and call
+/// `params`. Keys per kind:
+/// - file: `connector`, `path`, `source`, `sha256`, `size`
+/// - table: `name`, `source`, `sha256`, `rows`, `columns` (the header, in order)
+/// - dashboard: `name`, `tables`, `table_ids`, `layout` (key or null), `layout_sha256` (of the
+///   layout template, before IDs are filled), `layout_text` (filled, or null)
+/// - share: `dashboard`, `dashboard_id`, `group`, `access`
+/// - call: `function`, `params` (filled), `run`
+pub fn desired_attributes(
+    model: &Model,
+    address: &Address,
+    ids: &dyn Fn(&Address) -> Option<String>,
+) -> BTreeMap<String, Value> {
+    let id = |a: &Address| Value::String(ids(a).unwrap_or_else(|| UNKNOWN.to_string()));
+    let fill = |text: &str| {
+        template::substitute(text, |a| {
+            Some(ids(a).unwrap_or_else(|| UNKNOWN.to_string()))
+        })
+    };
+    let object = match address.kind {
+        Kind::File => model.files.get(&address.key).map(|f| {
+            json!({
+                "connector": f.connector,
+                "path": f.path,
+                "source": f.source.relative,
+                "sha256": f.source.sha256,
+                "size": f.source.size,
+            })
+        }),
+        Kind::Table => model.tables.get(&address.key).map(|t| {
+            json!({
+                "name": t.name,
+                "source": t.source.relative,
+                "sha256": t.source.sha256,
+                "rows": t.csv.rows,
+                "columns": t.csv.columns,
+            })
+        }),
+        Kind::Dashboard => model.dashboards.get(&address.key).map(|d| {
+            let layout = d.layout.as_ref().and_then(|l| model.layouts.get(l));
+            json!({
+                "name": d.name,
+                "tables": d.tables,
+                "table_ids": d.tables.iter().map(|t| id(&Address::table(t))).collect::<Vec<_>>(),
+                "layout": d.layout,
+                "layout_sha256": layout.map(|l| sha256_hex(l.text.as_bytes())),
+                "layout_text": layout.map(|l| fill(&l.text)),
+            })
+        }),
+        Kind::Share => share_of(model, address).map(|s| {
+            json!({
+                "dashboard": s.dashboard,
+                "dashboard_id": id(&Address::dashboard(&s.dashboard)),
+                "group": s.group,
+                "access": s.access.as_str(),
+            })
+        }),
+        Kind::Call => model.calls.get(&address.key).map(|c| {
+            let params = Value::Object(c.params.clone());
+            json!({
+                "function": c.function,
+                "params": canonical(&map_strings(&params, &fill)),
+                "run": match c.run { RunPolicy::OnChange => "on-change", RunPolicy::Always => "always" },
+            })
+        }),
+    };
+    match object {
+        Some(Value::Object(map)) => map.into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// A deterministic SHA-256 (lowercase hex) over the canonical form of the inputs that, when
+/// changed, call for an action on `address`; `None` if the model has no such address.
+///
+/// IDs are left out on purpose (they are not known at plan time and their changes are
+/// followed through the dependency graph), as are inputs that need no action: a source file's
+/// path when its content is unchanged, a call's `run` policy.
+pub fn inputs_hash(model: &Model, address: &Address) -> Option<String> {
+    let canonical_inputs = match address.kind {
+        Kind::File => model.files.get(&address.key).map(|f| {
+            json!({"kind": "file", "connector": f.connector, "path": f.path, "sha256": f.source.sha256})
+        }),
+        Kind::Table => model.tables.get(&address.key).map(|t| {
+            json!({"kind": "table", "name": t.name, "sha256": t.source.sha256})
+        }),
+        Kind::Dashboard => model.dashboards.get(&address.key).map(|d| {
+            let layout = d.layout.as_ref().and_then(|l| model.layouts.get(l));
+            json!({
+                "kind": "dashboard",
+                "name": d.name,
+                "tables": d.tables,
+                "layout": d.layout,
+                "layout_sha256": layout.map(|l| sha256_hex(l.text.as_bytes())),
+            })
+        }),
+        Kind::Share => share_of(model, address).map(|s| {
+            json!({"kind": "share", "dashboard": s.dashboard, "group": s.group, "access": s.access.as_str()})
+        }),
+        Kind::Call => model.calls.get(&address.key).map(|c| {
+            json!({"kind": "call", "function": c.function, "params": Value::Object(c.params.clone())})
+        }),
+    }?;
+    let text = serde_json::to_string(&canonical(&canonical_inputs)).expect("json values serialise");
+    Some(sha256_hex(text.as_bytes()))
+}
+
+/// The manifest's file name and every source's path relative to the manifest, mapped to the
+/// SHA-256 of its content: what a saved plan checks before it is applied.
+pub fn inputs(model: &Model) -> BTreeMap<String, String> {
+    let manifest = model
+        .manifest_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "grokform.yaml".to_string());
+    let mut out = BTreeMap::from([(manifest, model.manifest_sha256.clone())]);
+    let sources = model
+        .files
+        .values()
+        .map(|f| &f.source)
+        .chain(model.tables.values().map(|t| &t.source))
+        .chain(model.layouts.values().map(|l| &l.source));
+    for source in sources {
+        out.insert(source.relative.clone(), source.sha256.clone());
+    }
+    out
+}
+
+/// The model's share at `share.<dashboard>.<group>`; dashboard keys hold no `.`, groups may.
+fn share_of<'m>(model: &'m Model, address: &Address) -> Option<&'m crate::model::Share> {
+    let (dashboard, group) = address.key.split_once('.')?;
+    model
+        .shares
+        .get(&(dashboard.to_string(), group.to_string()))
+}
+
+/// Lowercase hex SHA-256.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The same value with every object's keys sorted, recursively (the crate keeps insertion
+/// order, and manifest order must not change a hash or a diff).
+pub(crate) fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, Value> =
+                map.iter().map(|(k, v)| (k, canonical(v))).collect();
+            Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Applies `f` to every string inside `value`.
+fn map_strings(value: &Value, f: &dyn Fn(&str) -> String) -> Value {
+    match value {
+        Value::String(s) => Value::String(f(s)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| map_strings(v, f)).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), map_strings(v, f)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,149 @@
+//! Whether a saved plan may still be applied: the state, the server and every input must be
+//! what they were when it was made, or applying it would do something nobody reviewed.
+
+use std::fmt;
+
+use super::{FORMAT_VERSION, Plan, inputs};
+use crate::model::Model;
+use crate::state::State;
+
+/// One way a saved plan no longer matches the world.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StaleReason {
+    #[error(
+        "the plan file has format version {found}; this grokform reads version {FORMAT_VERSION}"
+    )]
+    FormatVersion { found: u32 },
+    #[error("the plan was made against another state (lineage `{saved}`, now `{current}`)")]
+    Lineage { saved: String, current: String },
+    #[error("the state moved since the plan was made (serial {saved}, now {current})")]
+    Serial { saved: u64, current: u64 },
+    #[error("the plan targets `{saved}` but this apply targets `{current}`")]
+    Server { saved: String, current: String },
+    #[error("`{0}` changed since the plan was made")]
+    InputChanged(String),
+    #[error("`{0}` is a new input since the plan was made")]
+    InputAdded(String),
+    #[error("`{0}` is no longer an input")]
+    InputRemoved(String),
+}
+
+/// A saved plan that must not be applied, with every reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[diagnostic(
+    code(grokform::plan::stale),
+    help("run `grokform plan --out FILE` again and review the new plan")
+)]
+pub struct Stale {
+    pub reasons: Vec<StaleReason>,
+}
+
+impl fmt::Display for Stale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the saved plan is stale: ")?;
+        for (i, reason) in self.reasons.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{reason}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` when `saved` was made against `current_state` as it is now, for `server`, from the
+/// inputs `current_model` hashes now; otherwise every difference.
+pub fn check_fresh(
+    saved: &Plan,
+    current_model: &Model,
+    current_state: &State,
+    server: &str,
+) -> Result<(), Stale> {
+    let mut reasons = Vec::new();
+    if saved.format_version != FORMAT_VERSION {
+        reasons.push(StaleReason::FormatVersion {
+            found: saved.format_version,
+        });
+    }
+    if saved.state.lineage != current_state.lineage {
+        reasons.push(StaleReason::Lineage {
+            saved: saved.state.lineage.clone(),
+            current: current_state.lineage.clone(),
+        });
+    } else if saved.state.serial != current_state.serial {
+        reasons.push(StaleReason::Serial {
+            saved: saved.state.serial,
+            current: current_state.serial,
+        });
+    }
+    let server = super::planner::without_userinfo(server);
+    if saved.server.trim_end_matches('/') != server.trim_end_matches('/') {
+        reasons.push(StaleReason::Server {
+            saved: saved.server.clone(),
+            current: server,
+        });
+    }
+    let now = inputs(current_model);
+    for (path, hash) in &saved.inputs {
+        match now.get(path) {
+            Some(current) if current == hash => {}
+            Some(_) => reasons.push(StaleReason::InputChanged(path.clone())),
+            None => reasons.push(StaleReason::InputRemoved(path.clone())),
+        }
+    }
+    for path in now.keys().filter(|p| !saved.inputs.contains_key(*p)) {
+        reasons.push(StaleReason::InputAdded(path.clone()));
+    }
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(Stale { reasons })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testing::{Fixture, applied};
+    use crate::plan::{PlanOptions, plan};
+
+    fn options() -> PlanOptions {
+        PlanOptions {
+            server: "https://dg.example.com/api".into(),
+            environment: None,
+            targets: vec![],
+        }
+    }
+
+    #[test]
+    fn a_fresh_plan_passes() {
+        let model = Fixture::sales().model();
+        let state = applied(&model, &State::new());
+        let saved = plan(&model, &state, &options());
+        assert_eq!(
+            check_fresh(&saved, &model, &state, "https://dg.example.com/api/"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn says_exactly_what_went_stale() {
+        let model = Fixture::sales().model();
+        let state = applied(&model, &State::new());
+        let saved = plan(&model, &state, &options());
+
+        let mut moved = state.clone();
+        moved.serial += 1;
+        let mut fixture = Fixture::sales();
+        fixture.table_csv("orders", "id,amount\n1,5\n");
+        fixture.drop_layout();
+        let changed = fixture.model();
+        let err =
+            check_fresh(&saved, &changed, &moved, "https://other.example.com/api").unwrap_err();
+        insta::assert_snapshot!(err.to_string());
+
+        let other = State::new();
+        let err = check_fresh(&saved, &model, &other, "https://dg.example.com/api").unwrap_err();
+        assert!(matches!(err.reasons[..], [StaleReason::Lineage { .. }]));
+    }
+}

@@ -1,0 +1,134 @@
+//! The terminal view, in the shape Terraform users read without thinking: a sign per change,
+//! old → new attributes, the layout diff, warnings, and one closing summary line.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::lines::{Line, body, headline, target};
+use crate::plan::{Action, Change, Plan};
+
+/// Colours, or none.
+struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn sign(&self, change: &Change) -> Style {
+        if change.uncertain {
+            return AnsiColor::Red.on_default().bold();
+        }
+        match change.action {
+            Action::Create => AnsiColor::Green.on_default(),
+            Action::Update => AnsiColor::Yellow.on_default(),
+            Action::Replace => AnsiColor::Magenta.on_default(),
+            Action::Delete => AnsiColor::Red.on_default(),
+            Action::Forget => AnsiColor::Cyan.on_default(),
+            Action::Run => AnsiColor::Blue.on_default(),
+            Action::NoOp => Style::new(),
+        }
+    }
+}
+
+/// The plan for a terminal or a CI log; ANSI colours only when `color` is true.
+pub fn human(plan: &Plan, color: bool) -> String {
+    let p = Palette { color };
+    let bold = Style::new().bold();
+    let mut out = String::new();
+    let on = target(&plan.server, plan.environment.as_deref());
+    if !plan.has_changes() {
+        let _ = writeln!(out, "grokform plan for {on}");
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(bold, "No changes. The server matches the manifest.")
+        );
+        warnings(&mut out, plan, &p);
+        return out;
+    }
+    let _ = writeln!(out, "grokform will perform the following actions on {on}:");
+    for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.paint(bold, &format!("# {}", headline(change)))
+        );
+        let sign = p.paint(p.sign(change), &format!("{:>3}", change.sign()));
+        let _ = writeln!(out, "{sign} {}", change.address);
+        change_body(&mut out, change, &p);
+    }
+    warnings(&mut out, plan, &p);
+    out.push('\n');
+    let _ = writeln!(out, "{}", p.paint(bold, &plan.summary().to_string()));
+    out
+}
+
+fn change_body(out: &mut String, change: &Change, p: &Palette) {
+    let lines = body(change);
+    let width = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Attr { key, .. } | Line::Note { key, .. } => Some(key.len() + 1),
+            Line::Diff(_) => None,
+        })
+        .max()
+        .unwrap_or(0);
+    for line in lines {
+        match line {
+            Line::Attr { key, before, after } => {
+                let key = format!("{key}:");
+                let value = match (before, after) {
+                    (Some(old), Some(new)) => format!("{old} → {new}"),
+                    (None, Some(new)) => new,
+                    (Some(old), None) => old,
+                    (None, None) => String::new(),
+                };
+                let _ = writeln!(out, "      {key:width$} {value}");
+            }
+            Line::Note { key, text } if text.is_empty() => {
+                let _ = writeln!(out, "      {key}:");
+            }
+            Line::Note { key, text } => {
+                let key = format!("{key}:");
+                let _ = writeln!(out, "      {key:width$} {text}");
+            }
+            Line::Diff(text) => {
+                let style = if text.starts_with("@@") {
+                    AnsiColor::Cyan.on_default()
+                } else if text.starts_with('+') {
+                    AnsiColor::Green.on_default()
+                } else if text.starts_with('-') {
+                    AnsiColor::Red.on_default()
+                } else {
+                    Style::new()
+                };
+                let _ = writeln!(out, "        {}", p.paint(style, &text));
+            }
+        }
+    }
+}
+
+fn warnings(out: &mut String, plan: &Plan, p: &Palette) {
+    if plan.warnings.is_empty() {
+        return;
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(AnsiColor::Yellow.on_default().bold(), "Warnings:")
+    );
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "  - {warning}");
+    }
+}
