@@ -28,7 +28,7 @@ use crate::address::Address;
 pub use action::Action;
 pub use attributes::{desired_attributes, inputs, inputs_hash};
 pub use change::{Change, CsvChange};
-pub use fresh::{Stale, StaleReason, check_fresh};
+pub use fresh::{ServerMismatch, Stale, StaleReason, check_fresh, check_server};
 pub use planner::plan;
 pub use schema::json_schema;
 pub use summary::Summary;

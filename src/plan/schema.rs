@@ -25,14 +25,7 @@ impl JsonSchema for Address {
 
 /// The JSON Schema of [`Plan`] as a JSON value (pretty-print it for `schema/plan.schema.json`).
 pub fn json_schema() -> serde_json::Value {
-    let mut schema = schemars::schema_for!(Plan).to_value();
-    if let Some(object) = schema.as_object_mut() {
-        object.insert(
-            "$id".into(),
-            "https://github.com/grokform/grokform/schema/plan.schema.json".into(),
-        );
-    }
-    schema
+    schemars::schema_for!(Plan).to_value()
 }
 
 #[cfg(test)]

@@ -13,67 +13,110 @@ pub const DEFAULT_LIMIT: usize = 60_000;
 /// Longer lines (a long string in a layout) are cut to this many characters.
 const MAX_LINE: usize = 1_000;
 
-/// One collapsible section: its fenced lines and how many of them are kept.
+/// One collapsible section: its fenced lines, how many of them are kept, and sizes in chars.
 struct Section<'p> {
     change: &'p Change,
     lines: Vec<String>,
+    /// Characters of each line, newline included.
+    widths: Vec<usize>,
     kept: usize,
+    kept_chars: usize,
+    /// Characters of the whole rendered section as it stands.
+    cost: usize,
 }
 
-impl Section<'_> {
-    fn kept_chars(&self) -> usize {
-        self.lines[..self.kept].iter().map(|l| l.len() + 1).sum()
+impl<'p> Section<'p> {
+    fn new(change: &'p Change) -> Self {
+        let lines: Vec<String> = body(change).into_iter().map(diff_line).collect();
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count() + 1).collect();
+        let mut section = Section {
+            change,
+            kept: lines.len(),
+            kept_chars: widths.iter().sum(),
+            lines,
+            widths,
+            cost: 0,
+        };
+        section.cost = chars(&section.render());
+        section
+    }
+
+    /// Keeps one line less.
+    fn cut_one(&mut self) {
+        self.kept -= 1;
+        self.kept_chars -= self.widths[self.kept];
     }
 }
 
 /// The plan as a GitHub comment of at most `limit` characters (when `limit` leaves room for
 /// the header, warnings and summary table at all).
 pub fn markdown(plan: &Plan, limit: usize) -> String {
+    let head = head(plan);
+    if !plan.has_changes() {
+        return head;
+    }
     let mut sections: Vec<Section> = plan
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
-        .map(|change| {
-            let lines: Vec<String> = body(change).into_iter().map(diff_line).collect();
-            Section {
-                change,
-                kept: lines.len(),
-                lines,
-            }
-        })
+        .map(Section::new)
         .collect();
+    let head_cost = chars(&head);
     let mut shown = sections.len();
+    let total = |sections: &[Section], shown: usize| {
+        head_cost
+            + sections[..shown].iter().map(|s| s.cost).sum::<usize>()
+            + chars(&hidden_note(sections.len() - shown))
+    };
     loop {
-        let text = render(plan, &sections[..shown], sections.len() - shown);
-        if text.chars().count() <= limit {
-            return text;
+        let now = total(&sections, shown);
+        if now <= limit {
+            break;
         }
-        let over = text.chars().count() - limit;
-        // Cut the longest kept diff first, down to the next longest (or by what is over).
-        let mut by_size: Vec<usize> = (0..shown).filter(|&i| sections[i].kept > 0).collect();
-        by_size
-            .sort_by_key(|&i| std::cmp::Reverse((sections[i].kept_chars(), std::cmp::Reverse(i))));
-        match by_size.first() {
-            Some(&longest) => {
-                let floor = by_size
-                    .get(1)
-                    .map(|&i| sections[i].kept_chars())
-                    .unwrap_or(0);
-                let section = &mut sections[longest];
-                // The truncation note costs characters too; cut a little more than `over`.
-                let mut cut = 0;
-                while section.kept > 0 && (cut < over + 120) {
-                    section.kept -= 1;
-                    cut += section.lines[section.kept].len() + 1;
-                    if section.kept_chars() <= floor && cut >= 120 {
+        let over = now - limit;
+        // Cut the longest kept diff first, down to the next longest or by what is over.
+        let mut longest: Option<usize> = None;
+        let mut floor = 0;
+        for i in (0..shown).filter(|&i| sections[i].kept > 0) {
+            let size = sections[i].kept_chars;
+            match longest {
+                Some(l) if sections[l].kept_chars >= size => floor = floor.max(size),
+                Some(l) => {
+                    floor = floor.max(sections[l].kept_chars);
+                    longest = Some(i);
+                }
+                None => longest = Some(i),
+            }
+        }
+        match longest {
+            Some(i) => {
+                let section = &mut sections[i];
+                let start = section.kept_chars;
+                // At least one line; the truncation note costs characters too, so a little
+                // more than `over` unless the section reaches the next longest first.
+                loop {
+                    section.cut_one();
+                    let cut = start - section.kept_chars;
+                    if section.kept == 0 || cut >= over + 120 || section.kept_chars <= floor {
                         break;
                     }
                 }
+                section.cost = chars(&section.render());
             }
             None if shown > 0 => shown -= 1,
-            None => return text,
+            None => break,
         }
     }
+    let mut out = head;
+    for section in &sections[..shown] {
+        out.push_str(&section.render());
+    }
+    out.push_str(&hidden_note(sections.len() - shown));
+    out
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
 }
 
 /// A body line inside a ```diff fence.
@@ -105,7 +148,8 @@ fn diff_line(line: Line) -> String {
     text
 }
 
-fn render(plan: &Plan, sections: &[Section], hidden: usize) -> String {
+/// Everything above the sections: target, warnings, counts.
+fn head(plan: &Plan) -> String {
     let mut out = String::new();
     let on = target(&plan.server, plan.environment.as_deref());
     let _ = writeln!(out, "### grokform plan for {}", escape(&on));
@@ -133,21 +177,27 @@ fn render(plan: &Plan, sections: &[Section], hidden: usize) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "**{summary}**");
-    for section in sections {
-        out.push('\n');
+    out
+}
+
+impl Section<'_> {
+    /// The `<details>` block with the kept lines and, if any were cut, a note saying so.
+    fn render(&self) -> String {
+        let mut out = String::from("\n");
+        let change = self.change;
         let _ = writeln!(
             out,
             "<details><summary><code>{} {}</code> {}</summary>",
-            escape(section.change.sign()),
-            escape(&section.change.address.to_string()),
+            escape(change.sign()),
+            escape(&change.address.to_string()),
             escape(
-                headline(section.change)
+                headline(change)
                     .split_once(' ')
                     .map_or("", |(_, rest)| rest)
             )
         );
         out.push('\n');
-        let kept = &section.lines[..section.kept];
+        let kept = &self.lines[..self.kept];
         if !kept.is_empty() {
             let fence = if kept.iter().any(|l| l.contains("```")) {
                 "~~~~"
@@ -161,7 +211,7 @@ fn render(plan: &Plan, sections: &[Section], hidden: usize) -> String {
             let _ = writeln!(out, "{fence}");
             out.push('\n');
         }
-        let cut = section.lines.len() - section.kept;
+        let cut = self.lines.len() - self.kept;
         if cut > 0 {
             let _ = writeln!(
                 out,
@@ -172,17 +222,20 @@ fn render(plan: &Plan, sections: &[Section], hidden: usize) -> String {
             out.push('\n');
         }
         let _ = writeln!(out, "</details>");
+        out
     }
-    if hidden > 0 {
-        out.push('\n');
-        let _ = writeln!(
-            out,
-            "_… {} more change{} not shown to keep this comment short; run `grokform plan` for the full plan._",
-            thousands(hidden),
-            if hidden == 1 { "" } else { "s" }
-        );
+}
+
+/// The closing note when whole sections had to go.
+fn hidden_note(hidden: usize) -> String {
+    if hidden == 0 {
+        return String::new();
     }
-    out
+    format!(
+        "\n_… {} more change{} not shown to keep this comment short; run `grokform plan` for the full plan._\n",
+        thousands(hidden),
+        if hidden == 1 { "" } else { "s" }
+    )
 }
 
 /// Text outside code, made safe for GitHub's HTML-aware Markdown.

@@ -113,3 +113,26 @@ fn markdown_always_fits_the_limit() {
         );
     }
 }
+
+#[test]
+fn markdown_drops_whole_sections_when_cutting_diffs_is_not_enough() {
+    let mut fixture = Fixture::sales();
+    for i in 0..300 {
+        fixture.table(
+            &format!("t{i:03}"),
+            &format!("JohnDoe:Sales:T{i:03}"),
+            "id\n1\n",
+        );
+    }
+    let plan = plan(&fixture.model(), &empty_state(), &options());
+    let text = markdown(&plan, 6_000);
+    assert!(text.chars().count() <= 6_000, "{}", text.chars().count());
+    assert!(
+        text.contains("more changes not shown to keep this comment short"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| `+` create | 306 |"),
+        "the summary still counts everything"
+    );
+}
