@@ -1,6 +1,472 @@
 //! Runs a plan against a server: every change in dependency order with bounded concurrency,
-//! recording each success in the state before the next one can depend on it. The scheduling
-//! rules live in `executor` (generic, tested without a server); this module maps plan changes
-//! to client calls and state records.
+//! recording each success in the state (and saving it) before anything that depends on it
+//! starts. The scheduling rules live in `executor` (generic, tested without a server); this
+//! module maps plan changes to client calls and state records.
+//!
+//! Safety rules, in the order they matter:
+//! - the state is saved after every successful action, so a failure or an interrupt loses
+//!   nothing that was applied;
+//! - a dashboard create (not idempotent: every POST makes a new dashboard) is recorded as
+//!   `Uncertain` *before* it is sent, and only becomes `Applied` with the answer's ID; if no
+//!   answer comes, the next plan shows the ambiguity instead of silently making a second one.
 
 pub mod executor;
+mod report;
+
+pub use report::{ApplyReport, Completed, Event, Reporter};
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, watch};
+
+use crate::address::{Address, Kind};
+use crate::client::{Client, ClientError, Progress};
+use crate::model::{Model, template};
+use crate::plan::{self, Action, Change, Plan};
+use crate::state::{ResourceState, ResourceStatus, State, StateError, StateStore};
+
+/// How to run an apply.
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// At most this many requests in flight.
+    pub parallelism: usize,
+    /// Uncertain dashboard creates the user confirmed may be created again.
+    pub confirm_uncertain: Vec<Address>,
+}
+
+/// Where changes go: the server and the state store that records them.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub client: &'a Client,
+    pub store: &'a StateStore,
+}
+
+/// Why one change failed.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ApplyError {
+    #[error("{address}: {source}")]
+    Client {
+        address: Address,
+        #[source]
+        #[diagnostic_source]
+        source: ClientError,
+    },
+    #[error("{address}: the change was made but the state could not be saved: {source}")]
+    State {
+        address: Address,
+        #[source]
+        source: StateError,
+    },
+    #[error(
+        "{address}: an earlier apply sent this dashboard's create request but got no answer, so the \
+         server may already hold `{name}`"
+    )]
+    #[diagnostic(help(
+        "look for `{name}` on the server; if it is there, delete it in Datagrok or keep it and \
+         accept a second one: run `grokform apply --confirm-uncertain {address}` to create it again"
+    ))]
+    Uncertain { address: Address, name: String },
+    #[error("{address}: {message}")]
+    Refused { address: Address, message: String },
+}
+
+/// Runs the plan's non-NoOp changes. Returns what happened and the final state (already
+/// saved after every action).
+pub async fn apply(
+    plan: &Plan,
+    model: &Model,
+    state: State,
+    target: Target<'_>,
+    options: &ApplyOptions,
+    reporter: Arc<dyn Reporter>,
+    stop: watch::Receiver<bool>,
+) -> (ApplyReport, State) {
+    let Target { client, store } = target;
+    let changes: BTreeMap<Address, Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.address.clone(), c.clone()))
+        .collect();
+    let nodes: Vec<Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.address.clone())
+        .collect();
+    let deps: BTreeMap<Address, Vec<Address>> = changes
+        .iter()
+        .map(|(a, c)| (a.clone(), c.depends_on.clone()))
+        .collect();
+    let context = Arc::new(Context {
+        model: model.clone(),
+        client: client.clone(),
+        store: store.clone(),
+        state: Mutex::new(state),
+        changes,
+        confirm_uncertain: options.confirm_uncertain.clone(),
+        reporter: reporter.clone(),
+        completed: std::sync::Mutex::new(Vec::new()),
+    });
+    let outcome = executor::execute(&nodes, &deps, options.parallelism, stop, |address| {
+        let context = context.clone();
+        async move {
+            let change = context.changes[&address].clone();
+            context.reporter.event(Event::Started {
+                address: address.clone(),
+                action: change.action,
+            });
+            let result = context.perform(&change).await;
+            match &result {
+                Ok(done) => {
+                    context
+                        .completed
+                        .lock()
+                        .expect("not poisoned")
+                        .push(done.clone());
+                    context.reporter.event(Event::Finished(done.clone()))
+                }
+                Err(error) => context.reporter.event(Event::Failed {
+                    address: address.clone(),
+                    message: error.to_string(),
+                }),
+            }
+            result.map(|_| ())
+        }
+    })
+    .await;
+    let context = Arc::into_inner(context).expect("every task has finished");
+    let completed = context.completed.into_inner().expect("not poisoned");
+    let state = context.state.into_inner();
+    (ApplyReport::from_outcome(plan, outcome, completed), state)
+}
+
+/// Everything a running change needs; shared by the executor's tasks.
+struct Context {
+    model: Model,
+    client: Client,
+    store: StateStore,
+    state: Mutex<State>,
+    changes: BTreeMap<Address, Change>,
+    confirm_uncertain: Vec<Address>,
+    reporter: Arc<dyn Reporter>,
+    /// Successful changes with what the server answered, in completion order.
+    completed: std::sync::Mutex<Vec<Completed>>,
+}
+
+impl Context {
+    async fn perform(&self, change: &Change) -> Result<Completed, ApplyError> {
+        let address = &change.address;
+        let remote_id = match (address.kind, change.action) {
+            (_, Action::NoOp) => None,
+            (_, Action::Forget) => {
+                self.record(address, None).await?;
+                None
+            }
+            (Kind::File, Action::Delete) => {
+                let before = change.before.as_ref();
+                let connector = attribute(before, "connector");
+                let path = attribute(before, "path");
+                self.client
+                    .delete_file(&connector, &path)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                self.record(address, None).await?;
+                None
+            }
+            (Kind::File, _) => {
+                let file = &self.model.files[&address.key];
+                let progress = self.progress(address, file.source.size);
+                self.client
+                    .upload_file(&file.connector, &file.path, &file.source.path, progress)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                if change.action == Action::Replace {
+                    let before = change.before.as_ref();
+                    let (connector, path) =
+                        (attribute(before, "connector"), attribute(before, "path"));
+                    if !(connector.eq_ignore_ascii_case(&file.connector) && path == file.path) {
+                        self.client
+                            .delete_file(&connector, &path)
+                            .await
+                            .map_err(|e| client_error(address, e))?;
+                    }
+                }
+                self.record_applied(change, None).await?;
+                None
+            }
+            (Kind::Table, _) => {
+                let table = &self.model.tables[&address.key];
+                let progress = self.progress(address, table.source.size);
+                let info = self
+                    .client
+                    .upload_table(&table.name, &table.source.path, progress)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                let previous = self.remote_id(address).await;
+                if change.action == Action::Update
+                    && previous.as_deref().is_some_and(|p| p != info.id)
+                {
+                    self.reporter.event(Event::Warning(format!(
+                        "{address}: the server answered the re-upload with a new ID ({} instead of {}); dashboards \
+                         showing the old table will be replaced by the next plan",
+                        info.id,
+                        previous.unwrap_or_default()
+                    )));
+                }
+                self.record_applied(change, Some(info.id.clone())).await?;
+                Some(info.id)
+            }
+            (Kind::Dashboard, _) => Some(self.create_dashboard(change).await?),
+            (Kind::Share, _) => {
+                let share = self
+                    .model
+                    .shares
+                    .iter()
+                    .find(|((d, g), _)| Address::share(d, g) == *address)
+                    .map(|(_, s)| s.clone())
+                    .ok_or_else(|| refused(address, "the share is no longer in the manifest"))?;
+                let dashboard = Address::dashboard(&share.dashboard);
+                let id = self.remote_id(&dashboard).await.ok_or_else(|| {
+                    refused(address, &format!("{dashboard} has no ID in the state"))
+                })?;
+                let outcome = self
+                    .client
+                    .share(&id, std::slice::from_ref(&share.group), share.access)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                if outcome
+                    .failed
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(&share.group))
+                    || outcome.status == "failed"
+                {
+                    return Err(refused(
+                        address,
+                        &format!(
+                            "the server could not share `{}` with `{}` (is the group or user name right?)",
+                            self.model.dashboards[&share.dashboard].name, share.group
+                        ),
+                    ));
+                }
+                self.record_applied(change, None).await?;
+                None
+            }
+            (Kind::Call, _) => {
+                let call = &self.model.calls[&address.key];
+                let params = self.fill_params(address, &call.params).await?;
+                let result = self
+                    .client
+                    .call_function(&call.function, &params)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                self.record_applied(change, None).await?;
+                let _ = result;
+                None
+            }
+        };
+        Ok(Completed {
+            address: address.clone(),
+            action: change.action,
+            remote_id,
+        })
+    }
+
+    /// Creates (or re-creates) a dashboard, marking it uncertain in the saved state while the
+    /// request is out, so an interrupted create is never silently duplicated.
+    async fn create_dashboard(&self, change: &Change) -> Result<String, ApplyError> {
+        let address = &change.address;
+        let dashboard = &self.model.dashboards[&address.key];
+        if change.uncertain && !self.confirm_uncertain.contains(address) {
+            return Err(ApplyError::Uncertain {
+                address: address.clone(),
+                name: dashboard.name.clone(),
+            });
+        }
+        let mut table_ids = Vec::with_capacity(dashboard.tables.len());
+        for table in &dashboard.tables {
+            let table = Address::table(table);
+            let id = self
+                .remote_id(&table)
+                .await
+                .ok_or_else(|| refused(address, &format!("{table} has no ID in the state")))?;
+            table_ids.push(id);
+        }
+        let layout = match &dashboard.layout {
+            Some(key) => {
+                let layout = &self.model.layouts[key];
+                Some(self.fill(address, &layout.text).await?)
+            }
+            None => None,
+        };
+
+        let previous = self.state.lock().await.resources.get(address).cloned();
+        let mut pending = previous.clone().unwrap_or_else(|| ResourceState {
+            kind: Kind::Dashboard,
+            remote_id: None,
+            inputs_hash: String::new(),
+            attributes: BTreeMap::new(),
+            applied_serial: 0,
+            status: ResourceStatus::Uncertain,
+        });
+        pending.status = ResourceStatus::Uncertain;
+        pending
+            .attributes
+            .insert("name".into(), dashboard.name.clone().into());
+        self.record(address, Some(pending)).await?;
+
+        match self
+            .client
+            .create_dashboard(&dashboard.name, &table_ids, layout.as_deref())
+            .await
+        {
+            Ok(info) => {
+                self.record_applied(change, Some(info.id.clone())).await?;
+                Ok(info.id)
+            }
+            Err(error) => {
+                if !error.may_have_committed() {
+                    // Nothing reached the server: put back what was there before.
+                    self.record(address, previous).await?;
+                }
+                Err(client_error(address, error))
+            }
+        }
+    }
+
+    /// Fills `${table.X.id}` / `${dashboard.X.id}` from the state; a missing ID is an error.
+    async fn fill(&self, address: &Address, text: &str) -> Result<String, ApplyError> {
+        let state = self.state.lock().await;
+        let mut missing = None;
+        let filled = template::substitute(text, |a| {
+            let id = state.resources.get(a).and_then(|r| r.remote_id.clone());
+            if id.is_none() {
+                missing.get_or_insert_with(|| a.clone());
+            }
+            id
+        });
+        match missing {
+            Some(a) => Err(refused(
+                address,
+                &format!("`${{{a}.id}}` has no ID in the state"),
+            )),
+            None => Ok(filled),
+        }
+    }
+
+    async fn fill_params(
+        &self,
+        address: &Address,
+        params: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ApplyError> {
+        let text = serde_json::to_string(params).expect("JSON values serialise");
+        let filled = self.fill(address, &text).await?;
+        serde_json::from_str(&filled)
+            .map_err(|e| refused(address, &format!("the filled params are not JSON: {e}")))
+    }
+
+    async fn remote_id(&self, address: &Address) -> Option<String> {
+        let state = self.state.lock().await;
+        state
+            .resources
+            .get(address)
+            .filter(|r| r.status.is_applied())
+            .and_then(|r| r.remote_id.clone())
+    }
+
+    /// Records a successful change: the attributes the planner will compare against next time.
+    async fn record_applied(
+        &self,
+        change: &Change,
+        remote_id: Option<String>,
+    ) -> Result<(), ApplyError> {
+        let address = &change.address;
+        let mut state = self.state.lock().await;
+        let ids = |a: &Address| {
+            if a == address {
+                return remote_id.clone();
+            }
+            state.resources.get(a).and_then(|r| r.remote_id.clone())
+        };
+        let attributes = plan::desired_attributes(&self.model, address, &ids);
+        let entry = ResourceState {
+            kind: address.kind,
+            remote_id: remote_id.clone(),
+            inputs_hash: change.inputs_hash.clone(),
+            attributes,
+            applied_serial: state.serial + 1,
+            status: ResourceStatus::Applied,
+        };
+        state.resources.insert(address.clone(), entry);
+        self.store
+            .save(&mut state)
+            .await
+            .map_err(|source| ApplyError::State {
+                address: address.clone(),
+                source,
+            })
+    }
+
+    /// Sets (or, with `None`, removes) one entry and saves.
+    async fn record(
+        &self,
+        address: &Address,
+        entry: Option<ResourceState>,
+    ) -> Result<(), ApplyError> {
+        let mut state = self.state.lock().await;
+        match entry {
+            Some(mut entry) => {
+                entry.applied_serial = state.serial + 1;
+                state.resources.insert(address.clone(), entry);
+            }
+            None => {
+                state.resources.remove(address);
+            }
+        }
+        self.store
+            .save(&mut state)
+            .await
+            .map_err(|source| ApplyError::State {
+                address: address.clone(),
+                source,
+            })
+    }
+
+    fn progress(&self, address: &Address, total: u64) -> Progress {
+        self.reporter.event(Event::Upload {
+            address: address.clone(),
+            total,
+        });
+        let reporter = self.reporter.clone();
+        let address = address.clone();
+        Some(Arc::new(move |sent| {
+            reporter.event(Event::Progress {
+                address: address.clone(),
+                sent,
+            })
+        }))
+    }
+}
+
+fn attribute(attributes: Option<&BTreeMap<String, serde_json::Value>>, key: &str) -> String {
+    attributes
+        .and_then(|a| a.get(key))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn client_error(address: &Address, source: ClientError) -> ApplyError {
+    ApplyError::Client {
+        address: address.clone(),
+        source,
+    }
+}
+
+fn refused(address: &Address, message: &str) -> ApplyError {
+    ApplyError::Refused {
+        address: address.clone(),
+        message: message.to_string(),
+    }
+}

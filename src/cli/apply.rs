@@ -1,13 +1,242 @@
-//! `grokform apply`.
+//! `grokform apply`: plan (or read a saved plan), confirm, run, report. Ctrl-C once drains
+//! in-flight work and saves the state; twice exits at once.
 
-use super::ExitStatus;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use miette::{IntoDiagnostic, WrapErr};
+use tokio::sync::watch;
+
+use super::plan::{Format as PlanFormat, print_plan};
+use super::progress;
+use super::session::{self, ServerArgs, Session};
+use super::{ExitStatus, ManifestArgs};
+use crate::address::Address;
+use crate::apply::{self, ApplyOptions, ApplyReport};
+use crate::plan::{self, Plan, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// A plan saved by `grokform plan --out FILE`: applied exactly as saved, without asking,
+    /// and refused when the state, the server or any input changed since.
+    #[arg(value_name = "PLAN_FILE")]
+    pub plan_file: Option<PathBuf>,
+
     #[command(flatten)]
-    pub manifest: super::ManifestArgs,
+    pub manifest: ManifestArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Apply only ADDRESS and what it depends on (repeatable).
+    #[arg(long = "target", value_name = "ADDRESS", conflicts_with = "plan_file")]
+    pub targets: Vec<Address>,
+
+    /// Do not ask for confirmation (required when standard input is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// At most N requests in flight.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+
+    /// Create this dashboard again although an interrupted earlier create may have made it
+    /// already (repeatable; see the plan's warning).
+    #[arg(long, value_name = "ADDRESS")]
+    pub confirm_uncertain: Vec<Address>,
+
+    /// How to print the result: `human`, or `json` (the apply report on standard output).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+
+    /// Treat manifest warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
 }
 
-pub fn run(_args: Args) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`grokform apply` is not built yet"))
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Human,
+    Json,
+}
+
+pub fn run(args: Args) -> miette::Result<ExitStatus> {
+    let interactive = std::io::stdin().is_terminal();
+    if args.plan_file.is_none() && !args.auto_approve && !interactive {
+        miette::bail!(
+            help = "review the plan with `grokform plan`, then run `grokform apply --auto-approve`, or apply a saved plan with `grokform apply FILE`",
+            "refusing to apply without confirmation: standard input is not a terminal"
+        );
+    }
+    let saved = match &args.plan_file {
+        Some(path) => Some(read_plan(path)?),
+        None => None,
+    };
+    session::runtime()?.block_on(async {
+        let session = Session::open(&args.manifest, &args.server, args.strict).await?;
+        let lock = session
+            .store
+            .lock("apply", args.server.lock_timeout)
+            .await?;
+        let result = apply_locked(&args, &session, saved).await;
+        // Released on every path: a remote lock left behind would block the next run.
+        let released = lock.release().await;
+        let status = result?;
+        released?;
+        Ok(status)
+    })
+}
+
+/// Everything `apply` does while it holds the state lock.
+async fn apply_locked(
+    args: &Args,
+    session: &Session,
+    saved: Option<Plan>,
+) -> miette::Result<ExitStatus> {
+    let state = session.load_state().await?;
+    let plan = match saved {
+        Some(saved) => {
+            plan::check_fresh(&saved, &session.model, &state, &session.server).map_err(
+                |stale| {
+                    miette::miette!(
+                        help = "run `grokform plan --out FILE` again and review the new plan",
+                        "the saved plan is stale: {stale}"
+                    )
+                },
+            )?;
+            saved
+        }
+        None => plan::plan(
+            &session.model,
+            &state,
+            &PlanOptions {
+                server: session.server.clone(),
+                environment: session.model.environment.clone(),
+                targets: args.targets.clone(),
+            },
+        ),
+    };
+    if !plan.has_changes() {
+        if args.format == ReportFormat::Human {
+            print_plan(&plan, PlanFormat::Human);
+        } else {
+            print_report(&empty_report());
+        }
+        return Ok(ExitStatus::Success);
+    }
+    if args.format == ReportFormat::Human {
+        print_plan(&plan, PlanFormat::Human);
+    }
+    if args.plan_file.is_none() && !args.auto_approve && !confirm(&session.server)? {
+        anstream::eprintln!("Apply cancelled: nothing was changed.");
+        return Ok(ExitStatus::Failure);
+    }
+    let stop = interrupts();
+    let reporter: Arc<dyn apply::Reporter> = progress::reporter();
+    let options = ApplyOptions {
+        parallelism: usize::from(args.parallelism),
+        confirm_uncertain: args.confirm_uncertain.clone(),
+    };
+    let mut state = state;
+    if state.server.is_none() {
+        // The first save records which server these resources live on.
+        state.server = Some(session.server.clone());
+    }
+    let (mut report, _state) = apply::apply(
+        &plan,
+        &session.model,
+        state,
+        apply::Target {
+            client: &session.client,
+            store: &session.store,
+        },
+        &options,
+        reporter,
+        stop,
+    )
+    .await;
+    if args.format == ReportFormat::Json {
+        print_report(&report);
+    }
+    progress::summary(&mut report, &session.store.describe());
+    Ok(if report.is_success() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// Reads a saved plan, with a clear error for anything that is not one.
+fn read_plan(path: &std::path::Path) -> miette::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot read the saved plan {}", path.display()))?;
+    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
+        miette::miette!(
+            help = "a saved plan is the file written by `grokform plan --out FILE`",
+            "{} is not a grokform plan: {e}",
+            path.display()
+        )
+    })?;
+    if plan.format_version != 1 {
+        miette::bail!(
+            "{} has plan format {}, this grokform reads format 1",
+            path.display(),
+            plan.format_version
+        );
+    }
+    Ok(plan)
+}
+
+fn empty_report() -> ApplyReport {
+    ApplyReport {
+        format_version: 1,
+        succeeded: vec![],
+        failed: vec![],
+        skipped: vec![],
+        interrupted: false,
+    }
+}
+
+fn print_report(report: &ApplyReport) {
+    let text = serde_json::to_string_pretty(report).expect("reports serialise");
+    anstream::println!("{text}");
+}
+
+/// Asks on the terminal; only `yes` approves.
+fn confirm(server: &str) -> miette::Result<bool> {
+    let mut stderr = std::io::stderr();
+    write!(
+        stderr,
+        "\nDo you want to perform these actions on {server}?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    )
+    .and_then(|_| stderr.flush())
+    .into_diagnostic()?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .into_diagnostic()?;
+    Ok(answer.trim() == "yes")
+}
+
+/// First Ctrl-C asks the applier to start nothing new (in-flight work finishes and the state
+/// is saved); a second one exits at once: everything finished so far is already saved.
+fn interrupts() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        anstream::eprintln!(
+            "\nInterrupted: finishing the requests in flight and saving the state. Press Ctrl-C again to exit now."
+        );
+        let _ = tx.send(true);
+        if tokio::signal::ctrl_c().await.is_ok() {
+            anstream::eprintln!("Exiting now; the state holds every action that completed.");
+            std::process::exit(130);
+        }
+    });
+    rx
 }

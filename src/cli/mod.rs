@@ -3,10 +3,14 @@
 //! rendered once, the same way, and scripts can rely on the codes.
 
 mod apply;
+mod diagnostics;
 mod emulator;
 mod force_unlock;
+mod init;
 mod plan;
+mod progress;
 mod schema;
+mod session;
 mod validate;
 
 use std::path::PathBuf;
@@ -104,6 +108,9 @@ pub enum Command {
     ForceUnlock(force_unlock::Args),
     /// Print the manifest's JSON Schema.
     Schema,
+    /// Create a new project (manifest, example data, schema, .gitignore, CI workflow) in an
+    /// empty folder.
+    Init(init::Args),
     /// Print shell completions.
     Completions {
         /// The shell to complete for.
@@ -136,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(args),
         Command::ForceUnlock(args) => force_unlock::run(args),
         Command::Schema => schema::run(),
+        Command::Init(args) => init::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -149,25 +157,36 @@ pub fn main() -> ExitCode {
     match result {
         Ok(status) => status.into(),
         Err(report) => {
-            anstream::eprintln!("{report:?}");
+            diagnostics::error(&report);
             ExitStatus::Failure.into()
         }
     }
 }
 
-/// Whether standard error gets colour, after `--color`, `NO_COLOR` and the terminal check.
+/// Whether standard output gets colour (set once by `setup_color`).
+static COLOR_STDOUT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Whether what is printed on standard output may carry colour.
+pub fn color_stdout() -> bool {
+    COLOR_STDOUT.get().copied().unwrap_or(false)
+}
+
+/// Decides colour after `--color`, `NO_COLOR` and the terminal check, for each stream.
 fn setup_color(color: Color) {
     use std::io::IsTerminal;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let enabled = match color {
+    let decide = |terminal: bool| match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => !no_color && std::io::stderr().is_terminal(),
+        Color::Auto => !no_color && terminal,
     };
-    anstream::ColorChoice::write_global(if enabled {
-        anstream::ColorChoice::Always
-    } else {
-        anstream::ColorChoice::Never
+    let _ = COLOR_STDOUT.set(decide(std::io::stdout().is_terminal()));
+    let enabled = decide(std::io::stderr().is_terminal());
+    // `auto` lets anstream decide per stream (and honour NO_COLOR/CLICOLOR) for what we print.
+    anstream::ColorChoice::write_global(match color {
+        Color::Auto => anstream::ColorChoice::Auto,
+        Color::Always => anstream::ColorChoice::Always,
+        Color::Never => anstream::ColorChoice::Never,
     });
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(

@@ -1,13 +1,123 @@
-//! `grokform plan`.
+//! `grokform plan`: what apply would change, for people (`human`), machines (`json`) and pull
+//! requests (`markdown`); `--out` saves it for `grokform apply FILE`.
 
-use super::ExitStatus;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use miette::{IntoDiagnostic, WrapErr};
+
+use super::session::{self, ServerArgs, Session};
+use super::{ExitStatus, ManifestArgs};
+use crate::address::Address;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::render;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub manifest: super::ManifestArgs,
+    pub manifest: ManifestArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Plan only ADDRESS and what it depends on (repeatable), e.g. `--target dashboard.overview`.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub targets: Vec<Address>,
+
+    /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Also save the plan to FILE, for `grokform apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Hold the state lock while planning (apply always does).
+    #[arg(long)]
+    pub lock: bool,
+
+    /// Treat manifest warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
 }
 
-pub fn run(_args: Args) -> miette::Result<ExitStatus> {
-    Err(miette::miette!("`grokform plan` is not built yet"))
+/// The formats a plan prints in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Terraform-style text with `+ ~ -/+ -` signs.
+    Human,
+    /// The versioned JSON plan (the same document `--out` saves).
+    Json,
+    /// A pull-request comment (under 60,000 characters).
+    Markdown,
+}
+
+pub fn run(args: Args) -> miette::Result<ExitStatus> {
+    session::runtime()?.block_on(async {
+        let session = Session::open(&args.manifest, &args.server, args.strict).await?;
+        let lock = if args.lock {
+            Some(session.store.lock("plan", args.server.lock_timeout).await?)
+        } else {
+            None
+        };
+        let state = session.load_state().await;
+        if let Some(lock) = lock {
+            // Planning only reads: the lock guards the read, then goes.
+            lock.release().await?;
+        }
+        let state = state?;
+        let options = PlanOptions {
+            server: session.server.clone(),
+            environment: session.model.environment.clone(),
+            targets: args.targets.clone(),
+        };
+        let plan = plan::plan(&session.model, &state, &options);
+        print_plan(&plan, args.format);
+        if let Some(out) = &args.out {
+            save(&plan, out)?;
+            anstream::eprintln!(
+                "Saved the plan to {}; apply it with `grokform apply {}`.",
+                out.display(),
+                out.display()
+            );
+        }
+        Ok(if args.detailed_exitcode && plan.has_changes() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        })
+    })
+}
+
+/// Prints a plan on standard output in `format`.
+pub fn print_plan(plan: &Plan, format: Format) {
+    let text = match format {
+        Format::Human => render::human(plan, super::color_stdout()),
+        Format::Json => render::json(plan),
+        Format::Markdown => render::markdown(plan, render::DEFAULT_LIMIT),
+    };
+    anstream::print!("{text}");
+}
+
+/// Writes the saved plan atomically (a half-written plan must never be applied).
+fn save(plan: &Plan, out: &std::path::Path) -> miette::Result<()> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(&dir)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write the plan into {}", dir.display()))?;
+    std::io::Write::write_all(&mut file, render::json(plan).as_bytes())
+        .and_then(|_| file.as_file().sync_all())
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))?;
+    file.persist(out)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))?;
+    Ok(())
 }

@@ -17,7 +17,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
     let path = args.manifest.manifest_path();
     let resolved = Model::load(&path, args.manifest.env.as_deref())?;
     for warning in &resolved.warnings {
-        anstream::eprintln!("{warning:?}");
+        super::diagnostics::warning(warning);
     }
     let model = &resolved.model;
     let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });

@@ -194,8 +194,8 @@ fn a_local_lock_held_by_another_process_is_reported_and_can_be_forced() {
     run.code(0);
     assert_eq!(
         run.stdout,
-        "removed the lock on `.grokform/state.json` held by ci (pid 4242 on runner-7) running `apply` since 2026-01-01T00:00:00Z\n\
-         if that process is still running, stop it: it no longer holds the lock\n"
+        "Removed the lock on `.grokform/state.json` held by ci (pid 4242 on runner-7) running `apply` since 2026-01-01T00:00:00Z.\n\
+         If that process is still running, stop it: it no longer holds the lock.\n"
     );
     runtime
         .block_on(store.lock("plan", Duration::ZERO))
@@ -212,7 +212,7 @@ fn a_local_lock_held_by_another_process_is_reported_and_can_be_forced() {
     run.code(0);
     assert_eq!(
         run.stdout,
-        "`.grokform/state.json` is not locked; nothing to do\n"
+        "`.grokform/state.json` is not locked; nothing to do.\n"
     );
 }
 
@@ -222,7 +222,7 @@ fn force_unlock_uses_the_environment_folder_and_needs_a_manifest() {
     let run = grokform(["force-unlock"]).current_dir(dir.path()).run();
     run.code(1);
     assert!(
-        run.stderr.contains("could not read the manifest"),
+        run.stderr.contains("cannot read the manifest"),
         "{}",
         run.stderr
     );
@@ -233,7 +233,7 @@ fn force_unlock_uses_the_environment_folder_and_needs_a_manifest() {
     run.code(0);
     assert_eq!(
         run.stdout,
-        "`.grokform/staging/state.json` is not locked; nothing to do\n"
+        "`.grokform/staging/state.json` is not locked; nothing to do.\n"
     );
 }
 
@@ -263,7 +263,7 @@ async fn force_unlock_removes_a_remote_lock() {
     run.code(0);
     assert!(
         run.stdout.starts_with(
-            "removed the lock on `System:AppData/grokform/state.json on the server` held by"
+            "Removed the lock on `System:AppData/grokform/state.json on the server` held by"
         ),
         "{}",
         run.stdout

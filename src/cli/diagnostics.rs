@@ -1,0 +1,127 @@
+//! Printing diagnostics: miette's rendering for people, plus GitHub Actions workflow
+//! annotations (`::error file=…,line=…,col=…::message`) when `GITHUB_ACTIONS=true`, so that
+//! validation problems show up on the pull request's diff.
+
+use miette::{Diagnostic, Report, Severity};
+
+/// Prints an error report (and its annotations in GitHub Actions).
+pub fn error(report: &Report) {
+    anstream::eprintln!("{report:?}");
+    annotate(report.as_ref(), Severity::Error);
+}
+
+/// Prints a warning report (and its annotations in GitHub Actions).
+pub fn warning(report: &Report) {
+    anstream::eprintln!("{report:?}");
+    annotate(report.as_ref(), Severity::Warning);
+}
+
+fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// Writes one annotation per labelled diagnostic (the diagnostic itself and every related one).
+fn annotate(diagnostic: &dyn Diagnostic, default: Severity) {
+    if !in_github_actions() {
+        return;
+    }
+    // Standard error: the runner reads workflow commands there too, and standard output
+    // may be a JSON or Markdown plan being redirected to a file.
+    for line in annotations(diagnostic, default) {
+        eprintln!("{line}");
+    }
+}
+
+/// The annotation lines for a diagnostic tree, in order.
+pub fn annotations(diagnostic: &dyn Diagnostic, default: Severity) -> Vec<String> {
+    let mut out = Vec::new();
+    collect(diagnostic, default, None, &mut out);
+    out
+}
+
+fn collect<'a>(
+    diagnostic: &'a dyn Diagnostic,
+    default: Severity,
+    inherited: Option<&'a dyn miette::SourceCode>,
+    out: &mut Vec<String>,
+) {
+    let severity = diagnostic.severity().unwrap_or(default);
+    let level = match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Advice => "notice",
+    };
+    let source = diagnostic.source_code().or(inherited);
+    let message = escape_message(&diagnostic.to_string());
+    let mut located = false;
+    if let (Some(source), Some(labels)) = (source, diagnostic.labels()) {
+        for label in labels {
+            let Ok(contents) = source.read_span(label.inner(), 0, 0) else {
+                continue;
+            };
+            let mut properties = Vec::new();
+            if let Some(name) = contents.name() {
+                properties.push(format!("file={}", escape_property(name)));
+            }
+            properties.push(format!("line={}", contents.line() + 1));
+            properties.push(format!("col={}", contents.column() + 1));
+            let text = match label.label() {
+                Some(label) => format!("{message}: {}", escape_message(label)),
+                None => message.clone(),
+            };
+            out.push(format!("::{level} {}::{text}", properties.join(",")));
+            located = true;
+        }
+    }
+    let related: Vec<&dyn Diagnostic> = diagnostic
+        .related()
+        .map(|r| r.collect())
+        .unwrap_or_default();
+    if !located && related.is_empty() {
+        out.push(format!("::{level}::{message}"));
+    }
+    for related in related {
+        collect(related, severity, source, out);
+    }
+}
+
+/// Workflow-command escaping of a message (`%`, CR, LF).
+fn escape_message(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Workflow-command escaping of a property value (also `:` and `,`).
+fn escape_property(s: &str) -> String {
+    escape_message(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use miette::{LabeledSpan, NamedSource, miette};
+
+    use super::*;
+
+    #[test]
+    fn annotations_point_at_file_line_and_column() {
+        let source = NamedSource::new("dir/grokform.yaml", "version: 1\ntables:\n  sales: 3\n");
+        let report = miette!(
+            labels = vec![LabeledSpan::at(28..29, "expected a mapping")],
+            "invalid type"
+        )
+        .with_source_code(source);
+        let lines = annotations(report.as_ref(), Severity::Error);
+        assert_eq!(
+            lines,
+            ["::error file=dir/grokform.yaml,line=3,col=10::invalid type: expected a mapping"]
+        );
+    }
+
+    #[test]
+    fn unlocated_diagnostics_still_annotate_and_escape() {
+        let report = miette!("100% wrong\nsecond line");
+        let lines = annotations(report.as_ref(), Severity::Warning);
+        assert_eq!(lines, ["::warning::100%25 wrong%0Asecond line"]);
+    }
+}

@@ -1,0 +1,153 @@
+//! What `plan` and `apply` share before they diverge: the resolved manifest, the server
+//! (a URL, or the built-in emulator for `local`), the client with its key, and the state store.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use miette::{IntoDiagnostic, WrapErr};
+
+use super::ManifestArgs;
+use crate::client::{ApiKey, Client, ClientOptions};
+use crate::emulator::{self, Emulator, EmulatorConfig};
+use crate::model::Model;
+use crate::state::{self, State, StateLocation, StateStore};
+
+/// The name the built-in emulator goes by in `--server` and in the state.
+pub const LOCAL: &str = "local";
+
+/// Which server to talk to and how to authenticate.
+#[derive(Clone, Debug, Args)]
+pub struct ServerArgs {
+    /// The Datagrok API URL (ending in `/api`), or `local` for the built-in emulator with its
+    /// data in `.grokform/local/` [default: the manifest's `server`].
+    #[arg(long, value_name = "URL|local", env = "DATAGROK_URL")]
+    pub server: Option<String>,
+
+    /// Read the API key from FILE instead of `DATAGROK_API_KEY`.
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// How long to wait for a state lock held by another run, e.g. `30s`, `5m` [default: 0s].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
+    pub lock_timeout: Duration,
+}
+
+/// A manifest bound to a server and a state store.
+pub struct Session {
+    pub model: Model,
+    /// What the state records as the server: `local` or the normalised URL.
+    pub server: String,
+    pub client: Client,
+    pub store: StateStore,
+    /// Keeps the in-process emulator alive for `--server local`.
+    _emulator: Option<Emulator>,
+}
+
+/// Loads the manifest, printing its warnings; fails on errors (and on warnings with `strict`).
+pub fn load_model(manifest: &ManifestArgs, strict: bool) -> miette::Result<Model> {
+    let resolved = Model::load(&manifest.manifest_path(), manifest.env.as_deref())?;
+    let warned = !resolved.warnings.is_empty();
+    for warning in resolved.warnings {
+        super::diagnostics::warning(&warning);
+    }
+    if strict && warned {
+        miette::bail!("warnings are errors with `--strict`");
+    }
+    Ok(resolved.model)
+}
+
+impl Session {
+    /// Loads the manifest, connects to the server it (or the arguments) name, probes it, and
+    /// opens the state store.
+    pub async fn open(
+        manifest: &ManifestArgs,
+        server_args: &ServerArgs,
+        strict: bool,
+    ) -> miette::Result<Session> {
+        let model = load_model(manifest, strict)?;
+        Session::connect(model, server_args).await
+    }
+
+    /// Connects a loaded model to its server and state store.
+    pub async fn connect(model: Model, server_args: &ServerArgs) -> miette::Result<Session> {
+        let server = server_args.server.clone().or_else(|| model.server.clone()).ok_or_else(|| {
+            miette::miette!(
+                help = "add `server:` to the manifest, pass `--server URL`, set `DATAGROK_URL`, or use `--server local` for the built-in emulator",
+                "no server to talk to"
+            )
+        })?;
+        let server = normalise_server(&server);
+        let (url, key, emulator) = if server == LOCAL {
+            let config = EmulatorConfig {
+                data_dir: Some(state::local_emulator_dir(&model.root)),
+                ..Default::default()
+            };
+            let emulator = Emulator::start(config)
+                .await
+                .into_diagnostic()
+                .wrap_err("could not start the built-in emulator for `--server local`")?;
+            let key = ApiKey::new(emulator::DEFAULT_API_KEY.to_string())?;
+            (emulator.url(), key, Some(emulator))
+        } else {
+            (
+                server.clone(),
+                ApiKey::from_env_or_file(server_args.api_key_file.as_deref())?,
+                None,
+            )
+        };
+        let client = Client::new(&url, key, ClientOptions::default())?;
+        client
+            .healthcheck()
+            .await
+            .wrap_err_with(|| format!("cannot use the server at {server}"))?;
+        let store = StateLocation::new(&model.root, model.environment.as_deref(), &model.state)
+            .open(Some(&client))?;
+        Ok(Session {
+            model,
+            server,
+            client,
+            store,
+            _emulator: emulator,
+        })
+    }
+
+    /// Loads the state (a new one when there is none) and checks it belongs to this server.
+    pub async fn load_state(&self) -> miette::Result<State> {
+        let state = self.store.load().await?.unwrap_or_default();
+        state::check_server(&state, &self.server)?;
+        Ok(state)
+    }
+}
+
+/// `https://x/api/` → `https://x/api`; `LOCAL` (any case) → `local`.
+fn normalise_server(server: &str) -> String {
+    let trimmed = server.trim();
+    if trimmed.eq_ignore_ascii_case(LOCAL) {
+        return LOCAL.to_string();
+    }
+    trimmed.trim_end_matches('/').to_string()
+}
+
+/// Builds the runtime the network commands run on.
+pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("could not start the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_normalise() {
+        assert_eq!(
+            normalise_server("https://x.example/api/"),
+            "https://x.example/api"
+        );
+        assert_eq!(normalise_server(" LOCAL "), "local");
+    }
+}
