@@ -11,7 +11,6 @@ mod action;
 mod attributes;
 mod change;
 mod fresh;
-mod order;
 mod planner;
 mod schema;
 mod summary;

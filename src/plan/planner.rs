@@ -6,9 +6,9 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::attributes::{desired_attributes, inputs, inputs_hash};
-use super::order::topological;
 use super::{Action, Change, CsvChange, FORMAT_VERSION, Plan, PlanOptions, StateRef, UNKNOWN};
 use crate::address::{Address, Kind};
+use crate::graph;
 use crate::model::{Model, RunPolicy};
 use crate::state::{ResourceState, ResourceStatus, State};
 
@@ -20,7 +20,9 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
     for address in state.resources.keys() {
         deps.entry(address.clone()).or_default();
     }
-    let order = topological(&deps);
+    // `Model::resolve` refuses cycles, so this only falls back (to address order) for models
+    // built by hand; the applier then reports the stuck nodes as skipped.
+    let order = graph::order(&deps).unwrap_or_else(|_| deps.keys().cloned().collect());
 
     let mut planned: BTreeMap<Address, Change> = BTreeMap::new();
     for address in &order {
