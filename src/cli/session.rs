@@ -28,7 +28,7 @@ pub struct ServerArgs {
     #[arg(long, value_name = "FILE")]
     pub api_key_file: Option<PathBuf>,
 
-    /// How long to wait for a state lock held by another run, e.g. `30s`, `5m` [default: 0s].
+    /// How long to wait for a state lock held by another run, e.g. `30s`, `5m`.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "0s")]
     pub lock_timeout: Duration,
 }
