@@ -60,10 +60,20 @@ impl Grokform {
         self
     }
 
-    /// Runs to completion. The environment is cleared of everything that could change
-    /// grokform's behaviour on a developer's machine, and colour is off.
-    pub fn run(self) -> Run {
-        use std::io::Write;
+    /// Starts the run without waiting (standard input closed, output piped), for tests that
+    /// signal the process.
+    pub fn spawn(self) -> std::process::Child {
+        let mut command = self.command();
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command.spawn().expect("the grokform binary starts")
+    }
+
+    /// The command with the test environment: cleared of everything that could change
+    /// grokform's behaviour on a developer's machine, and colour off.
+    fn command(&self) -> Command {
         let mut command = Command::new(binary());
         command.args(&self.args);
         for (key, _) in std::env::vars_os() {
@@ -79,6 +89,13 @@ impl Grokform {
         if let Some(dir) = &self.dir {
             command.current_dir(dir);
         }
+        command
+    }
+
+    /// Runs to completion (see `command` for the environment).
+    pub fn run(self) -> Run {
+        use std::io::Write;
+        let mut command = self.command();
         command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

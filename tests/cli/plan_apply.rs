@@ -660,3 +660,64 @@ fn cut_section(manifest: &str, key: &str) -> String {
     }
     out
 }
+
+#[test]
+fn ctrl_c_drains_in_flight_work_saves_and_a_rerun_finishes() {
+    let server = emulator();
+    let project = Project::quickstart(&server);
+    // Dashboard creates are slow, so the interrupt lands while one is in flight.
+    server.add_fault("POST /public/v1/dashboards latency=1500".parse().unwrap());
+    let child = project
+        .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
+        .spawn();
+    let started = std::time::Instant::now();
+    while held(&server, "tables").len() < 2
+        || server
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/public/v1/dashboards"))
+    {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "apply never reached the dashboards"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    assert!(stderr.contains("Not started"), "{stderr}");
+
+    // The dashboard in flight finished and was recorded; nothing after it started.
+    let state = project.state();
+    let dashboards = held(&server, "dashboards");
+    assert_eq!(dashboards.len(), 1, "{dashboards:?}");
+    let recorded: Vec<&String> = state["resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| k.starts_with("dashboard."))
+        .collect();
+    assert_eq!(recorded.len(), 1, "{state:#}");
+    assert_eq!(
+        state["resources"][recorded[0]]["remote_id"],
+        dashboards[0]["id"]
+    );
+    assert!(held(&server, "shares").len() < 3);
+
+    server.clear_faults();
+    project.apply();
+    assert_eq!(
+        held(&server, "dashboards").len(),
+        2,
+        "no duplicate after the re-run"
+    );
+    assert_eq!(held(&server, "shares").len(), 3);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
