@@ -165,13 +165,8 @@ impl Context {
                 None
             }
             (Kind::File, Action::Delete) => {
-                let before = change.before.as_ref();
-                let connector = attribute(before, "connector");
-                let path = attribute(before, "path");
-                self.client
-                    .delete_file(&connector, &path)
-                    .await
-                    .map_err(|e| client_error(address, e))?;
+                let (connector, path) = recorded_file(change);
+                self.delete_file(address, &connector, &path).await?;
                 self.record(address, None).await?;
                 None
             }
@@ -183,14 +178,10 @@ impl Context {
                     .await
                     .map_err(|e| client_error(address, e))?;
                 if change.action == Action::Replace {
-                    let before = change.before.as_ref();
-                    let (connector, path) =
-                        (attribute(before, "connector"), attribute(before, "path"));
+                    // Uploaded first, then the old copy deleted: never a moment with neither.
+                    let (connector, path) = recorded_file(change);
                     if !(connector.eq_ignore_ascii_case(&file.connector) && path == file.path) {
-                        self.client
-                            .delete_file(&connector, &path)
-                            .await
-                            .map_err(|e| client_error(address, e))?;
+                        self.delete_file(address, &connector, &path).await?;
                     }
                 }
                 self.record_applied(change, None).await?;
@@ -433,6 +424,18 @@ impl Context {
             })
     }
 
+    async fn delete_file(
+        &self,
+        address: &Address,
+        connector: &str,
+        path: &str,
+    ) -> Result<(), ApplyError> {
+        self.client
+            .delete_file(connector, path)
+            .await
+            .map_err(|e| client_error(address, e))
+    }
+
     fn progress(&self, address: &Address, total: u64) -> Progress {
         self.reporter.event(Event::Upload {
             address: address.clone(),
@@ -449,12 +452,18 @@ impl Context {
     }
 }
 
-fn attribute(attributes: Option<&BTreeMap<String, serde_json::Value>>, key: &str) -> String {
-    attributes
-        .and_then(|a| a.get(key))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string()
+/// The connector and path a file change's state entry recorded.
+fn recorded_file(change: &Change) -> (String, String) {
+    let attribute = |key: &str| {
+        change
+            .before
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    (attribute("connector"), attribute("path"))
 }
 
 fn client_error(address: &Address, source: ClientError) -> ApplyError {
