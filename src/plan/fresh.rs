@@ -97,7 +97,18 @@ pub fn check_fresh(
             found: saved.format_version,
         });
     }
-    if saved.state.lineage != current_state.lineage {
+    if saved.state.serial == 0 && current_state.serial == 0 {
+        // Serial 0 is a state never saved: every run invents its lineage afresh, so two runs
+        // with no state yet agree on the state whatever lineage each made up. `apply` then
+        // adopts the saved plan's lineage.
+    } else if saved.state.serial == 0 {
+        // The plan was made before the first apply; someone applied since.
+
+        reasons.push(StaleReason::Serial {
+            saved: 0,
+            current: current_state.serial,
+        });
+    } else if saved.state.lineage != current_state.lineage {
         reasons.push(StaleReason::Lineage {
             saved: saved.state.lineage.clone(),
             current: current_state.lineage.clone(),
@@ -168,6 +179,26 @@ mod tests {
         assert_eq!(
             check_fresh(&saved, &model, &state, "https://dg.example.com/api/"),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn a_plan_made_before_the_first_apply_stays_fresh_until_someone_applies() {
+        let model = Fixture::sales().model();
+        let saved = plan(&model, &State::new(), &options());
+        // Another run with no state yet invents another lineage: still the same (empty) state.
+        assert_eq!(
+            check_fresh(&saved, &model, &State::new(), "https://dg.example.com/api"),
+            Ok(())
+        );
+        let since = applied(&model, &State::new());
+        let err = check_fresh(&saved, &model, &since, "https://dg.example.com/api").unwrap_err();
+        assert_eq!(
+            err.reasons,
+            [StaleReason::Serial {
+                saved: 0,
+                current: since.serial
+            }]
         );
     }
 
