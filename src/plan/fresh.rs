@@ -20,12 +20,29 @@ pub enum StaleReason {
     Serial { saved: u64, current: u64 },
     #[error("the plan targets `{saved}` but this apply targets `{current}`")]
     Server { saved: String, current: String },
+    #[error(
+        "the plan was made for {} but this apply uses {}",
+        env_name(saved.as_deref()),
+        env_name(current.as_deref())
+    )]
+    Environment {
+        saved: Option<String>,
+        current: Option<String>,
+    },
     #[error("`{0}` changed since the plan was made")]
     InputChanged(String),
     #[error("`{0}` is a new input since the plan was made")]
     InputAdded(String),
     #[error("`{0}` is no longer an input")]
     InputRemoved(String),
+}
+
+/// `environment `staging`` or `no environment` (the manifest's top level).
+fn env_name(env: Option<&str>) -> String {
+    match env {
+        Some(env) => format!("environment `{env}`"),
+        None => "no environment (the manifest's top level)".to_string(),
+    }
 }
 
 /// A saved plan that must not be applied, with every reason.
@@ -117,6 +134,14 @@ pub fn check_fresh(
         reasons.push(StaleReason::Serial {
             saved: saved.state.serial,
             current: current_state.serial,
+        });
+    }
+    if saved.environment != current_model.environment {
+        // Each environment has its own state and variables: applying one's plan with another
+        // selected would record its changes in the wrong state.
+        reasons.push(StaleReason::Environment {
+            saved: saved.environment.clone(),
+            current: current_model.environment.clone(),
         });
     }
     let server = super::planner::without_userinfo(server);

@@ -702,6 +702,21 @@ fn environments_keep_their_own_state_and_name_themselves_first() {
         .code(0);
     let saved: Value = serde_json::from_str(&project.read("staging.plan")).unwrap();
     assert_eq!(saved["environment"], "staging");
+    let before = server.requests().len();
+    let wrong = project.run(&["apply", "staging.plan"]);
+    wrong.code(1);
+    assert!(
+        unwrapped(&wrong.stderr).contains(
+            "the plan was made for environment `staging` but this apply uses no environment (the manifest's top level)"
+        ),
+        "{}",
+        wrong.stderr
+    );
+    assert_eq!(writes_since(&server, before), Vec::<String>::new());
+    assert!(!project.path(".grokform/state.json").exists());
+    let right = project.run(&["apply", "staging.plan", "--env", "staging"]);
+    right.code(0);
+    assert!(right.stdout.contains("No changes"), "{}", right.stdout);
 }
 
 #[test]
