@@ -175,10 +175,11 @@ mod tests {
     use crate::plan::testing::{Fixture, applied};
     use crate::plan::{PlanOptions, plan};
 
-    fn options() -> PlanOptions {
+    /// Options as `cli` builds them: the environment is the model's.
+    fn options(model: &Model) -> PlanOptions {
         PlanOptions {
             server: "https://dg.example.com/api".into(),
-            environment: None,
+            environment: model.environment.clone(),
             targets: vec![],
         }
     }
@@ -200,7 +201,7 @@ mod tests {
     fn a_fresh_plan_passes() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options());
+        let saved = plan(&model, &state, &options(&model));
         assert_eq!(
             check_fresh(&saved, &model, &state, "https://dg.example.com/api/"),
             Ok(())
@@ -210,7 +211,7 @@ mod tests {
     #[test]
     fn a_plan_made_before_the_first_apply_stays_fresh_until_someone_applies() {
         let model = Fixture::sales().model();
-        let saved = plan(&model, &State::new(), &options());
+        let saved = plan(&model, &State::new(), &options(&model));
         // Another run with no state yet invents another lineage: still the same (empty) state.
         assert_eq!(
             check_fresh(&saved, &model, &State::new(), "https://dg.example.com/api"),
@@ -231,7 +232,7 @@ mod tests {
     fn says_exactly_what_went_stale() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options());
+        let saved = plan(&model, &state, &options(&model));
 
         let mut moved = state.clone();
         moved.serial += 1;
@@ -242,6 +243,15 @@ mod tests {
         let err =
             check_fresh(&saved, &changed, &moved, "https://other.example.com/api").unwrap_err();
         insta::assert_snapshot!(err.to_string());
+
+        let mut elsewhere = model.clone();
+        elsewhere.environment = Some("prod".into());
+        let err =
+            check_fresh(&saved, &elsewhere, &state, "https://dg.example.com/api").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the saved plan is stale: the plan was made for environment `staging` but this apply uses environment `prod`"
+        );
 
         let other = State::new();
         let err = check_fresh(&saved, &model, &other, "https://dg.example.com/api").unwrap_err();
