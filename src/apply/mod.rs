@@ -13,7 +13,9 @@
 pub mod executor;
 mod report;
 
-pub use report::{ApplyReport, Completed, Event, Reporter};
+pub use report::{
+    ApplyReport, Completed, Event, Failure, Reporter, json_schema as report_json_schema,
+};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

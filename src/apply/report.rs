@@ -2,6 +2,7 @@
 //! applier only emits; `cli` decides how to show it (progress bars on a terminal, one line per
 //! action elsewhere, JSON for machines).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::ApplyError;
@@ -40,29 +41,43 @@ pub enum Event {
 }
 
 /// A change that succeeded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Completed {
+    /// The address of the change.
     pub address: Address,
+    /// What was done.
     pub action: Action,
+    /// The server's ID of the object created or updated, where it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
 }
 
-/// The end of an apply, in plan order. Serialises as the `--format json` apply result.
-#[derive(Debug, Serialize)]
+/// The end of an apply, in plan order. Serialises as the `--format json` apply result, whose
+/// JSON Schema is `schema/apply-report.schema.json`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "grokform apply report")]
 pub struct ApplyReport {
+    /// The format of this document: 1.
+    #[schemars(extend("const" = 1))]
     pub format_version: u32,
+    /// The changes that were made, in plan order.
     pub succeeded: Vec<Completed>,
+    /// The changes that failed, with the reason.
     pub failed: Vec<Failure>,
+    /// The changes not attempted (they depend on a failed one, or the run was interrupted).
     pub skipped: Vec<Address>,
+    /// Whether Ctrl-C stopped the run before every change was attempted.
     pub interrupted: bool,
 }
 
 /// A change that failed, with the message (the server's own where it gave one).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Failure {
+    /// The address of the change.
     pub address: Address,
+    /// What was attempted.
     pub action: Action,
+    /// Why it failed (the server's message where it gave one).
     pub message: String,
     #[serde(skip)]
     pub error: Option<ApplyError>,
@@ -117,5 +132,36 @@ impl ApplyReport {
     /// The run did everything it was asked to.
     pub fn is_success(&self) -> bool {
         self.failed.is_empty() && self.skipped.is_empty() && !self.interrupted
+    }
+}
+
+/// The JSON Schema of [`ApplyReport`] (`schema/apply-report.schema.json`), generated from the
+/// type so that it cannot drift from it.
+pub fn json_schema() -> serde_json::Value {
+    schemars::schema_for!(ApplyReport).to_value()
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn committed_path() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/apply-report.schema.json")
+    }
+
+    /// `GROKFORM_WRITE_SCHEMA=1 cargo test apply::report` rewrites the committed file.
+    #[test]
+    fn committed_schema_is_the_generated_one() {
+        let generated = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
+        if std::env::var_os("GROKFORM_WRITE_SCHEMA").is_some() {
+            std::fs::write(committed_path(), &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(committed_path()).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "schema/apply-report.schema.json is out of date; run `GROKFORM_WRITE_SCHEMA=1 cargo test apply::report`"
+        );
     }
 }

@@ -97,14 +97,8 @@ async fn apply_locked(
     let state = session.load_state().await?;
     let plan = match saved {
         Some(saved) => {
-            plan::check_fresh(&saved, &session.model, &state, &session.server).map_err(
-                |stale| {
-                    miette::miette!(
-                        help = "run `grokform plan --out FILE` again and review the new plan",
-                        "the saved plan is stale: {stale}"
-                    )
-                },
-            )?;
+            // `Stale` says "the saved plan is stale: …" and carries its own help.
+            plan::check_fresh(&saved, &session.model, &state, &session.server)?;
             saved
         }
         None => plan::plan(
@@ -139,6 +133,11 @@ async fn apply_locked(
         confirm_uncertain: args.confirm_uncertain.clone(),
     };
     let mut state = state;
+    if state.serial == 0 && args.plan_file.is_some() {
+        // A state never saved yet: keep the lineage the reviewed plan recorded, so the plan
+        // file and the state it produced tell the same history.
+        state.lineage = plan.state.lineage.clone();
+    }
     if state.server.is_none() {
         // The first save records which server these resources live on.
         state.server = Some(session.server.clone());

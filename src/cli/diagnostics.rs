@@ -61,7 +61,7 @@ fn collect<'a>(
             };
             let mut properties = Vec::new();
             if let Some(name) = contents.name() {
-                properties.push(format!("file={}", escape_property(name)));
+                properties.push(format!("file={}", escape_property(&annotation_path(name))));
             }
             properties.push(format!("line={}", contents.line() + 1));
             properties.push(format!("col={}", contents.column() + 1));
@@ -83,6 +83,31 @@ fn collect<'a>(
     for related in related {
         collect(related, severity, source, out);
     }
+}
+
+/// The path GitHub matches against the repository: relative to the working directory (the
+/// checkout in a workflow), without a leading `./`, with `/` separators.
+fn annotation_path(name: &str) -> String {
+    let path = std::path::Path::new(name);
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            path.strip_prefix(cwd)
+                .ok()
+                .map(std::path::Path::to_path_buf)
+        })
+        .unwrap_or_else(|| path.to_path_buf());
+    let text = relative.to_string_lossy();
+    let text = if cfg!(windows) {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    };
+    let mut text = text.as_str();
+    while let Some(rest) = text.strip_prefix("./") {
+        text = rest;
+    }
+    text.to_string()
 }
 
 /// Workflow-command escaping of a message (`%`, CR, LF).
@@ -116,6 +141,22 @@ mod tests {
             lines,
             ["::error file=dir/grokform.yaml,line=3,col=10::invalid type: expected a mapping"]
         );
+    }
+
+    #[test]
+    fn annotation_paths_are_relative_to_the_checkout() {
+        assert_eq!(annotation_path("./grokform.yaml"), "grokform.yaml");
+        assert_eq!(
+            annotation_path("././dir/grokform.yaml"),
+            "dir/grokform.yaml"
+        );
+        let cwd = std::env::current_dir().unwrap();
+        let inside = cwd.join("sub").join("grokform.yaml");
+        assert_eq!(
+            annotation_path(&inside.to_string_lossy()),
+            "sub/grokform.yaml"
+        );
+        assert_eq!(annotation_path("/elsewhere/g.yaml"), "/elsewhere/g.yaml");
     }
 
     #[test]

@@ -20,12 +20,29 @@ pub enum StaleReason {
     Serial { saved: u64, current: u64 },
     #[error("the plan targets `{saved}` but this apply targets `{current}`")]
     Server { saved: String, current: String },
+    #[error(
+        "the plan was made for {} but this apply uses {}",
+        env_name(saved.as_deref()),
+        env_name(current.as_deref())
+    )]
+    Environment {
+        saved: Option<String>,
+        current: Option<String>,
+    },
     #[error("`{0}` changed since the plan was made")]
     InputChanged(String),
     #[error("`{0}` is a new input since the plan was made")]
     InputAdded(String),
     #[error("`{0}` is no longer an input")]
     InputRemoved(String),
+}
+
+/// `environment `staging`` or `no environment` (the manifest's top level).
+fn env_name(env: Option<&str>) -> String {
+    match env {
+        Some(env) => format!("environment `{env}`"),
+        None => "no environment (the manifest's top level)".to_string(),
+    }
 }
 
 /// A saved plan that must not be applied, with every reason.
@@ -97,7 +114,18 @@ pub fn check_fresh(
             found: saved.format_version,
         });
     }
-    if saved.state.lineage != current_state.lineage {
+    if saved.state.serial == 0 && current_state.serial == 0 {
+        // Serial 0 is a state never saved: every run invents its lineage afresh, so two runs
+        // with no state yet agree on the state whatever lineage each made up. `apply` then
+        // adopts the saved plan's lineage.
+    } else if saved.state.serial == 0 {
+        // The plan was made before the first apply; someone applied since.
+
+        reasons.push(StaleReason::Serial {
+            saved: 0,
+            current: current_state.serial,
+        });
+    } else if saved.state.lineage != current_state.lineage {
         reasons.push(StaleReason::Lineage {
             saved: saved.state.lineage.clone(),
             current: current_state.lineage.clone(),
@@ -106,6 +134,14 @@ pub fn check_fresh(
         reasons.push(StaleReason::Serial {
             saved: saved.state.serial,
             current: current_state.serial,
+        });
+    }
+    if saved.environment != current_model.environment {
+        // Each environment has its own state and variables: applying one's plan with another
+        // selected would record its changes in the wrong state.
+        reasons.push(StaleReason::Environment {
+            saved: saved.environment.clone(),
+            current: current_model.environment.clone(),
         });
     }
     let server = super::planner::without_userinfo(server);
@@ -139,10 +175,11 @@ mod tests {
     use crate::plan::testing::{Fixture, applied};
     use crate::plan::{PlanOptions, plan};
 
-    fn options() -> PlanOptions {
+    /// Options as `cli` builds them: the environment is the model's.
+    fn options(model: &Model) -> PlanOptions {
         PlanOptions {
             server: "https://dg.example.com/api".into(),
-            environment: None,
+            environment: model.environment.clone(),
             targets: vec![],
         }
     }
@@ -164,7 +201,7 @@ mod tests {
     fn a_fresh_plan_passes() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options());
+        let saved = plan(&model, &state, &options(&model));
         assert_eq!(
             check_fresh(&saved, &model, &state, "https://dg.example.com/api/"),
             Ok(())
@@ -172,10 +209,30 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_made_before_the_first_apply_stays_fresh_until_someone_applies() {
+        let model = Fixture::sales().model();
+        let saved = plan(&model, &State::new(), &options(&model));
+        // Another run with no state yet invents another lineage: still the same (empty) state.
+        assert_eq!(
+            check_fresh(&saved, &model, &State::new(), "https://dg.example.com/api"),
+            Ok(())
+        );
+        let since = applied(&model, &State::new());
+        let err = check_fresh(&saved, &model, &since, "https://dg.example.com/api").unwrap_err();
+        assert_eq!(
+            err.reasons,
+            [StaleReason::Serial {
+                saved: 0,
+                current: since.serial
+            }]
+        );
+    }
+
+    #[test]
     fn says_exactly_what_went_stale() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options());
+        let saved = plan(&model, &state, &options(&model));
 
         let mut moved = state.clone();
         moved.serial += 1;
@@ -186,6 +243,15 @@ mod tests {
         let err =
             check_fresh(&saved, &changed, &moved, "https://other.example.com/api").unwrap_err();
         insta::assert_snapshot!(err.to_string());
+
+        let mut elsewhere = model.clone();
+        elsewhere.environment = Some("prod".into());
+        let err =
+            check_fresh(&saved, &elsewhere, &state, "https://dg.example.com/api").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the saved plan is stale: the plan was made for environment `staging` but this apply uses environment `prod`"
+        );
 
         let other = State::new();
         let err = check_fresh(&saved, &model, &other, "https://dg.example.com/api").unwrap_err();

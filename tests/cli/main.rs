@@ -16,3 +16,4 @@ mod project;
 mod schema;
 mod state;
 mod validate;
+mod workflow;
