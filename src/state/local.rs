@@ -31,6 +31,8 @@ pub struct LocalStore {
     /// What this store wrote last. Apply saves after every action, so re-reading and decoding
     /// the file it just wrote made each save cost O(state) twice more (4,000 actions: quadratic).
     last_written: Arc<Mutex<Option<Written>>>,
+    /// The text of resources already encoded by earlier saves.
+    encoded: Arc<Mutex<codec::EncodeCache>>,
 }
 
 /// The identity of a state file this store wrote, and what it held.
@@ -107,6 +109,7 @@ impl LocalStore {
             display,
             bad_env,
             last_written: Arc::default(),
+            encoded: Arc::default(),
         }
     }
 
@@ -191,7 +194,10 @@ impl LocalStore {
             (None, None) => {}
         }
         let next = super::successor(state);
-        let text = codec::encode(&next);
+        let text = codec::encode_cached(
+            &next,
+            &mut self.encoded.lock().unwrap_or_else(|e| e.into_inner()),
+        );
 
         let mut temp = tempfile::Builder::new()
             .prefix(".state.json.")
