@@ -193,12 +193,33 @@ impl LocalStore {
             }
             (None, None) => {}
         }
-        let next = super::successor(state);
+        // Advanced in place, not cloned: a clone per save is O(state) for every action.
+        let was = (
+            state.serial,
+            state.format_version,
+            state.tool_version.clone(),
+        );
+        super::advance(state);
+        let written = self.write(state, &path, on_disk.is_some(), previous);
+        if written.is_err() {
+            // a failed save leaves the state as it was
+            (state.serial, state.format_version, state.tool_version) = was;
+        }
+        written
+    }
+
+    /// Writes `state` (already advanced) over `state.json`, keeping the old one as backup.
+    fn write(
+        &self,
+        state: &State,
+        path: &Path,
+        backup: bool,
+        previous: Option<Vec<u8>>,
+    ) -> Result<(), StateError> {
         let text = codec::encode_cached(
-            &next,
+            state,
             &mut self.encoded.lock().unwrap_or_else(|e| e.into_inner()),
         );
-
         let mut temp = tempfile::Builder::new()
             .prefix(".state.json.")
             .suffix(".tmp")
@@ -207,22 +228,20 @@ impl LocalStore {
         temp.write_all(text.as_bytes())
             .and_then(|_| temp.as_file().sync_all())
             .map_err(io("write", temp.path()))?;
-        if on_disk.is_some() {
-            self.keep_backup(&path, previous)?;
+        if backup {
+            self.keep_backup(path, previous)?;
         }
-        temp.persist(&path)
-            .map_err(|e| io("write", &path)(e.error))?;
+        temp.persist(path).map_err(|e| io("write", path)(e.error))?;
         sync_dir(&self.dir)?;
-        let written = std::fs::metadata(&path)
+        let written = std::fs::metadata(path)
             .ok()
             .and_then(|m| FileId::of(&m))
             .map(|file| Written {
                 file,
-                lineage: next.lineage.clone(),
-                serial: next.serial,
+                lineage: state.lineage.clone(),
+                serial: state.serial,
             });
         *self.last_written.lock().unwrap_or_else(|e| e.into_inner()) = written;
-        *state = next;
         Ok(())
     }
 

@@ -179,8 +179,13 @@ fn check_successor_of(
 /// `state` as the next version to write.
 fn successor(state: &State) -> State {
     let mut next = state.clone();
-    next.serial += 1;
-    next.format_version = FORMAT_VERSION;
-    next.tool_version = env!("CARGO_PKG_VERSION").to_string();
+    advance(&mut next);
     next
+}
+
+/// Makes `state` the next version to write, in place.
+fn advance(state: &mut State) {
+    state.serial += 1;
+    state.format_version = FORMAT_VERSION;
+    state.tool_version = env!("CARGO_PKG_VERSION").to_string();
 }
