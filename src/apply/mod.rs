@@ -19,6 +19,7 @@ pub use report::{
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{Mutex, watch};
 
@@ -106,6 +107,8 @@ pub async fn apply(
         client: client.clone(),
         store: store.clone(),
         state: Mutex::new(state),
+        recorded: AtomicU64::new(0),
+        saved: Mutex::new(0),
         changes,
         confirm_uncertain: options.confirm_uncertain.clone(),
         reporter: reporter.clone(),
@@ -150,6 +153,12 @@ struct Context {
     client: Client,
     store: StateStore,
     state: Mutex<State>,
+    /// How many records were made in `state`; bumped under the `state` lock.
+    recorded: AtomicU64,
+    /// How many of those the store holds. Its lock lets one save run at a time: records made
+    /// while a save runs are written together by the next one (group commit), so concurrent
+    /// actions share saves instead of each writing the whole state in turn.
+    saved: Mutex<u64>,
     changes: BTreeMap<Address, Change>,
     confirm_uncertain: Vec<Address>,
     reporter: Arc<dyn Reporter>,
@@ -392,13 +401,9 @@ impl Context {
             status: ResourceStatus::Applied,
         };
         state.resources.insert(address.clone(), entry);
-        self.store
-            .save(&mut state)
-            .await
-            .map_err(|source| ApplyError::State {
-                address: address.clone(),
-                source,
-            })
+        let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(state);
+        self.persist(address, record).await
     }
 
     /// Sets (or, with `None`, removes) one entry and saves.
@@ -417,13 +422,32 @@ impl Context {
                 state.resources.remove(address);
             }
         }
+        let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(state);
+        self.persist(address, record).await
+    }
+
+    /// Returns once the store holds `record` (and every record before it): at once when a
+    /// save that began after it was made has finished, else by saving the state now. No
+    /// action counts as done before its record is saved, so every successful action is in
+    /// the saved state before anything that depends on it starts.
+    async fn persist(&self, address: &Address, record: u64) -> Result<(), ApplyError> {
+        let mut saved = self.saved.lock().await;
+        if *saved >= record {
+            return Ok(());
+        }
+        let mut state = self.state.lock().await;
+        // read under the state lock: exactly the records this save writes
+        let covers = self.recorded.load(Ordering::SeqCst);
         self.store
             .save(&mut state)
             .await
             .map_err(|source| ApplyError::State {
                 address: address.clone(),
                 source,
-            })
+            })?;
+        *saved = covers;
+        Ok(())
     }
 
     async fn delete_file(
@@ -479,5 +503,119 @@ fn refused(address: &Address, message: &str) -> ApplyError {
     ApplyError::Refused {
         address: address.clone(),
         message: message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex as StdMutex;
+
+    use super::*;
+    use crate::client::{ApiKey, ClientOptions};
+    use crate::emulator::{DEFAULT_API_KEY, Emulator, EmulatorConfig};
+    use crate::plan::PlanOptions;
+
+    /// Checks, whenever a dashboard or share starts, that what it depends on is already in
+    /// the state on disk (not only in memory).
+    struct DiskCheck {
+        path: std::path::PathBuf,
+        violations: StdMutex<Vec<String>>,
+        checked: StdMutex<usize>,
+    }
+
+    impl Reporter for DiskCheck {
+        fn event(&self, event: Event) {
+            let Event::Started { address, .. } = event else {
+                return;
+            };
+            let needs = match address.kind {
+                Kind::Dashboard => Address::table(&address.key.replace('d', "t")),
+                Kind::Share => Address::dashboard(address.key.split('.').next().unwrap()),
+                _ => return,
+            };
+            let text = std::fs::read_to_string(&self.path).unwrap_or_default();
+            let state: Option<State> = serde_json::from_str(&text).ok();
+            let saved = state
+                .as_ref()
+                .and_then(|s| s.resources.get(&needs))
+                .is_some_and(|r| r.status.is_applied());
+            if !saved {
+                self.violations
+                    .lock()
+                    .unwrap()
+                    .push(format!("{address} started before {needs} was saved"));
+            }
+            *self.checked.lock().unwrap() += 1;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_actions_share_saves_but_each_is_saved_before_its_dependents_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 12;
+        let mut manifest = String::from("version: 1\ntables:\n");
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        for i in 0..n {
+            std::fs::write(dir.path().join(format!("data/t{i}.csv")), "id,v\n1,2\n").unwrap();
+            manifest +=
+                &format!("  t{i}:\n    name: Admin:Bench:T{i}\n    source: data/t{i}.csv\n");
+        }
+        manifest += "dashboards:\n";
+        for i in 0..n {
+            manifest += &format!("  d{i}:\n    name: Dash {i}\n    tables: [t{i}]\n");
+        }
+        manifest += "shares:\n";
+        for i in 0..n {
+            manifest += &format!("  - dashboard: d{i}\n    groups: [Analysts, Managers]\n");
+        }
+        std::fs::write(dir.path().join("grokform.yaml"), manifest).unwrap();
+        let model = Model::load(&dir.path().join("grokform.yaml"), None)
+            .unwrap()
+            .model;
+
+        let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+        let key = ApiKey::new(DEFAULT_API_KEY.to_owned()).unwrap();
+        let client = Client::new(&emulator.url(), key, ClientOptions::default()).unwrap();
+        let store = StateStore::local(dir.path(), None);
+        let state = State::new();
+        let plan = plan::plan(
+            &model,
+            &state,
+            &PlanOptions {
+                server: emulator.url(),
+                environment: None,
+                targets: vec![],
+            },
+        );
+        let reporter = Arc::new(DiskCheck {
+            path: dir.path().join(".grokform/state.json"),
+            violations: StdMutex::default(),
+            checked: StdMutex::default(),
+        });
+        let (report, state) = apply(
+            &plan,
+            &model,
+            state,
+            Target {
+                client: &client,
+                store: &store,
+            },
+            &ApplyOptions {
+                parallelism: 8,
+                confirm_uncertain: vec![],
+            },
+            reporter.clone(),
+            watch::channel(false).1,
+        )
+        .await;
+
+        assert!(report.is_success(), "{report:?}");
+        // tables, dashboards (uncertain, then applied) and shares: one record each
+        let records = 5 * n as u64;
+        assert_eq!(report.succeeded.len(), 4 * n);
+        assert!(state.serial <= records, "serial {}", state.serial);
+        assert_eq!(store.load().await.unwrap().unwrap(), state);
+        assert_eq!(*reporter.checked.lock().unwrap(), 3 * n);
+        assert_eq!(*reporter.violations.lock().unwrap(), Vec::<String>::new());
     }
 }

@@ -4,6 +4,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::codec;
@@ -27,6 +28,48 @@ pub struct LocalStore {
     display: String,
     /// An environment name that cannot be a folder (reported on first use).
     bad_env: Option<String>,
+    /// What this store wrote last. Apply saves after every action, so re-reading and decoding
+    /// the file it just wrote made each save cost O(state) twice more (4,000 actions: quadratic).
+    last_written: Arc<Mutex<Option<Written>>>,
+    /// The text of resources already encoded by earlier saves.
+    encoded: Arc<Mutex<codec::EncodeCache>>,
+}
+
+/// The identity of a state file this store wrote, and what it held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Written {
+    file: FileId,
+    lineage: String,
+    serial: u64,
+}
+
+/// Enough of a file's metadata to tell that nobody replaced or rewrote it: a rename over it
+/// changes the inode, an in-place write changes the length or the modification time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(metadata: &std::fs::Metadata) -> Option<FileId> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileId {
+            dev: metadata.dev(),
+            ino: metadata.ino(),
+            len: metadata.len(),
+            modified: metadata.modified().ok(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn of(_metadata: &std::fs::Metadata) -> Option<FileId> {
+        // without inodes a rewrite cannot be told apart: always read the file again
+        None
+    }
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
@@ -65,6 +108,8 @@ impl LocalStore {
             dir,
             display,
             bad_env,
+            last_written: Arc::default(),
+            encoded: Arc::default(),
         }
     }
 
@@ -111,22 +156,70 @@ impl LocalStore {
     /// Writes `state` as the next serial: temp file in the same folder, fsync, the old file
     /// kept as `state.json.backup`, rename over `state.json`, fsync the folder. Refuses when
     /// the file on disk is not the one `state` was loaded from (newer serial, other lineage).
+    ///
+    /// When `state.json` is still the very file this store wrote last, it is neither read nor
+    /// decoded again, and the backup is a hard link to it rather than a copy: a save then
+    /// costs one encode, one write and two fsyncs, whatever the size of the previous state.
     pub fn save(&self, state: &mut State) -> Result<(), StateError> {
         self.check_env()?;
         std::fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
         let path = self.state_path();
-        let previous = match std::fs::read(&path) {
-            Ok(bytes) => Some(bytes),
+        let on_disk = match std::fs::metadata(&path) {
+            Ok(metadata) => Some(FileId::of(&metadata)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(io("read", &path)(e)),
         };
-        if let Some(bytes) = &previous {
-            let stored = codec::decode(bytes, &path.display().to_string())?;
-            super::check_successor(&stored, state, &self.display)?;
+        let ours = {
+            let last = self.last_written.lock().unwrap_or_else(|e| e.into_inner());
+            match (&*last, &on_disk) {
+                (Some(written), Some(Some(id))) if written.file == *id => Some(written.clone()),
+                _ => None,
+            }
+        };
+        // The previous state's bytes, when it had to be read (someone else wrote it).
+        let mut previous = None;
+        match (&ours, &on_disk) {
+            (Some(written), _) => {
+                super::check_successor_of(&written.lineage, written.serial, state, &self.display)?
+            }
+            (None, Some(_)) => {
+                let bytes = match std::fs::read(&path) {
+                    Ok(bytes) => bytes,
+                    Err(e) => return Err(io("read", &path)(e)),
+                };
+                let stored = codec::decode(&bytes, &path.display().to_string())?;
+                super::check_successor(&stored, state, &self.display)?;
+                previous = Some(bytes);
+            }
+            (None, None) => {}
         }
-        let next = super::successor(state);
-        let text = codec::encode(&next);
+        // Advanced in place, not cloned: a clone per save is O(state) for every action.
+        let was = (
+            state.serial,
+            state.format_version,
+            state.tool_version.clone(),
+        );
+        super::advance(state);
+        let written = self.write(state, &path, on_disk.is_some(), previous);
+        if written.is_err() {
+            // a failed save leaves the state as it was
+            (state.serial, state.format_version, state.tool_version) = was;
+        }
+        written
+    }
 
+    /// Writes `state` (already advanced) over `state.json`, keeping the old one as backup.
+    fn write(
+        &self,
+        state: &State,
+        path: &Path,
+        backup: bool,
+        previous: Option<Vec<u8>>,
+    ) -> Result<(), StateError> {
+        let text = codec::encode_cached(
+            state,
+            &mut self.encoded.lock().unwrap_or_else(|e| e.into_inner()),
+        );
         let mut temp = tempfile::Builder::new()
             .prefix(".state.json.")
             .suffix(".tmp")
@@ -135,25 +228,53 @@ impl LocalStore {
         temp.write_all(text.as_bytes())
             .and_then(|_| temp.as_file().sync_all())
             .map_err(io("write", temp.path()))?;
-        if let Some(bytes) = &previous {
-            let backup = self.backup_path();
-            let mut backup_temp = tempfile::Builder::new()
-                .prefix(".state.json.backup.")
-                .suffix(".tmp")
-                .tempfile_in(&self.dir)
-                .map_err(io("create a temporary file in", &self.dir))?;
-            backup_temp
-                .write_all(bytes)
-                .and_then(|_| backup_temp.as_file().sync_all())
-                .map_err(io("write", &backup))?;
-            backup_temp
-                .persist(&backup)
-                .map_err(|e| io("write", &backup)(e.error))?;
+        if backup {
+            self.keep_backup(path, previous)?;
         }
-        temp.persist(&path)
-            .map_err(|e| io("write", &path)(e.error))?;
+        temp.persist(path).map_err(|e| io("write", path)(e.error))?;
         sync_dir(&self.dir)?;
-        *state = next;
+        let written = std::fs::metadata(path)
+            .ok()
+            .and_then(|m| FileId::of(&m))
+            .map(|file| Written {
+                file,
+                lineage: state.lineage.clone(),
+                serial: state.serial,
+            });
+        *self.last_written.lock().unwrap_or_else(|e| e.into_inner()) = written;
+        Ok(())
+    }
+
+    /// Makes the current `state.json` the backup, atomically: a hard link to it renamed over
+    /// the backup (its bytes were made durable when it was written), or, where links are not
+    /// supported, a fsynced copy of `previous` (read now when not given).
+    fn keep_backup(&self, path: &Path, previous: Option<Vec<u8>>) -> Result<(), StateError> {
+        let backup = self.backup_path();
+        let link = self
+            .dir
+            .join(format!(".state.json.backup.{}.tmp", uuid::Uuid::new_v4()));
+        if std::fs::hard_link(path, &link).is_ok() {
+            return std::fs::rename(&link, &backup).map_err(|e| {
+                let _ = std::fs::remove_file(&link);
+                io("write", &backup)(e)
+            });
+        }
+        let bytes = match previous {
+            Some(bytes) => bytes,
+            None => std::fs::read(path).map_err(io("read", path))?,
+        };
+        let mut backup_temp = tempfile::Builder::new()
+            .prefix(".state.json.backup.")
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .map_err(io("create a temporary file in", &self.dir))?;
+        backup_temp
+            .write_all(&bytes)
+            .and_then(|_| backup_temp.as_file().sync_all())
+            .map_err(io("write", &backup))?;
+        backup_temp
+            .persist(&backup)
+            .map_err(|e| io("write", &backup)(e.error))?;
         Ok(())
     }
 

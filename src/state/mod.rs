@@ -149,17 +149,27 @@ pub fn local_emulator_dir(root: &Path) -> PathBuf {
 /// Errors unless `state` is the successor of `stored` (what is in the store now): same
 /// lineage, and the store's serial not newer than the one `state` was loaded at.
 fn check_successor(stored: &State, state: &State, location: &str) -> Result<(), StateError> {
-    if stored.lineage != state.lineage {
+    check_successor_of(&stored.lineage, stored.serial, state, location)
+}
+
+/// `check_successor` given only the stored state's lineage and serial.
+fn check_successor_of(
+    lineage: &str,
+    serial: u64,
+    state: &State,
+    location: &str,
+) -> Result<(), StateError> {
+    if lineage != state.lineage {
         return Err(StateError::OtherLineage {
             location: location.to_string(),
-            stored: stored.lineage.clone(),
+            stored: lineage.to_string(),
             loaded: state.lineage.clone(),
         });
     }
-    if stored.serial > state.serial {
+    if serial > state.serial {
         return Err(StateError::Newer {
             location: location.to_string(),
-            stored: stored.serial,
+            stored: serial,
             loaded: state.serial,
         });
     }
@@ -169,8 +179,13 @@ fn check_successor(stored: &State, state: &State, location: &str) -> Result<(), 
 /// `state` as the next version to write.
 fn successor(state: &State) -> State {
     let mut next = state.clone();
-    next.serial += 1;
-    next.format_version = FORMAT_VERSION;
-    next.tool_version = env!("CARGO_PKG_VERSION").to_string();
+    advance(&mut next);
     next
+}
+
+/// Makes `state` the next version to write, in place.
+fn advance(state: &mut State) {
+    state.serial += 1;
+    state.format_version = FORMAT_VERSION;
+    state.tool_version = env!("CARGO_PKG_VERSION").to_string();
 }

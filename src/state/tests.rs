@@ -245,3 +245,37 @@ fn saved_state_holds_no_secret_looking_fields() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_state_written_by_another_run_after_our_save_is_read_again() {
+    // The save fast path trusts only the file this store wrote itself: a second run (its own
+    // store) that saved since must still make a stale save fail.
+    let dir = tempfile::tempdir().unwrap();
+    let ours = StateStore::local(dir.path(), None);
+    let theirs = StateStore::local(dir.path(), None);
+    let mut state = sample();
+    ours.save(&mut state).await.unwrap();
+    let mut newer = theirs.load().await.unwrap().unwrap();
+    theirs.save(&mut newer).await.unwrap();
+    let err = ours.save(&mut state).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StateError::Newer {
+                stored: 2,
+                loaded: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Saving through the same store again and again keeps a real, separate backup.
+    let mut state = newer;
+    theirs.save(&mut state).await.unwrap();
+    let before = std::fs::read(dir.path().join(".grokform/state.json")).unwrap();
+    state.resources.clear();
+    theirs.save(&mut state).await.unwrap();
+    let backup = std::fs::read(dir.path().join(".grokform/state.json.backup")).unwrap();
+    assert_eq!(backup, before);
+    assert_eq!(theirs.load().await.unwrap().unwrap(), state);
+}
