@@ -168,7 +168,10 @@ fn a_saved_plan_is_applied_exactly_without_a_prompt_and_then_nothing_is_left() {
         "grokform.plan",
         &["the state moved since the plan was made (serial 0, now "],
     );
-    filters().bind(|| insta::assert_snapshot!("saved_plan_applied_twice", stderr));
+    // How many saves an apply makes depends on how its concurrent actions shared them.
+    let mut settings = filters();
+    settings.add_filter(r"now \d+\)", "now [SERIAL])");
+    settings.bind(|| insta::assert_snapshot!("saved_plan_applied_twice", stderr));
 }
 
 #[test]
