@@ -32,7 +32,7 @@ pub use planner::plan;
 pub use schema::json_schema;
 pub use summary::Summary;
 
-/// The saved-plan format; bumped on incompatible changes (documented in `docs/plan-format.md`).
+/// The saved-plan format; bumped on incompatible changes (documented in the README, "Plan format").
 pub const FORMAT_VERSION: u32 = 1;
 
 /// How an attribute whose value is an ID the server has not assigned yet is shown.

@@ -11,7 +11,7 @@ pub use markdown::{DEFAULT_LIMIT, markdown};
 use crate::plan::Plan;
 
 /// The plan as pretty JSON with a trailing newline: the saved-plan format (see
-/// `docs/plan-format.md` and `schema/plan.schema.json`).
+/// the README's "Plan format" and `schema/plan.schema.json`).
 pub fn json(plan: &Plan) -> String {
     let mut text = serde_json::to_string_pretty(plan).expect("plans serialise");
     text.push('\n');

@@ -1,6 +1,6 @@
 //! State kept on the Datagrok server itself through the files API, so CI runners need no
 //! committed state. The server offers no compare-and-swap, so the lock is best-effort: see
-//! `docs/state.md` for exactly what it does and does not guarantee.
+//! the README's "State" section for exactly what it does and does not guarantee.
 
 use std::io::Write;
 use std::path::PathBuf;
