@@ -141,10 +141,24 @@ impl Resolver<'_> {
             .and_then(|e| e.server.as_ref())
             .or(m.server.as_ref())
             .and_then(|s| self.server(s));
-        let state = environment
-            .and_then(|e| e.state.as_ref())
+        let own_state = environment.and_then(|e| e.state.as_ref());
+        let state = own_state
             .or(m.state.as_ref())
             .map_or(StateBackend::Local, |s| self.state(s));
+        // An environment that inherits the top-level remote state gets its own file in an
+        // `<env>/` folder beside it (as local state does), so two environments never share a
+        // state; an environment that sets its own `state:` gets exactly that path.
+        let state = match (env, own_state, state) {
+            (Some(name), None, StateBackend::Datagrok { connector, path }) => {
+                let path = path.trim_start_matches('/');
+                let path = match path.rsplit_once('/') {
+                    Some((dir, file)) => format!("{dir}/{name}/{file}"),
+                    None => format!("{name}/{path}"),
+                };
+                StateBackend::Datagrok { connector, path }
+            }
+            (_, _, state) => state,
+        };
 
         let files = self.files(&m.files);
         let tables = self.tables(&m.tables);

@@ -33,22 +33,14 @@ impl StateLocation {
         matches!(self.backend, StateBackend::Datagrok { .. })
     }
 
-    /// The `(connector, path)` of a remote state. With `--env`, the environment's name is a
-    /// folder before the file name (`grokform/state.json` → `grokform/staging/state.json`),
-    /// like local state, so two environments on one server never share a state.
+    /// The `(connector, path)` of a remote state, as the model resolved it (an environment
+    /// inheriting the top-level `state:` already has its `<env>/` folder in the path).
     pub fn remote_path(&self) -> Option<(String, String)> {
         let StateBackend::Datagrok { connector, path } = &self.backend else {
             return None;
         };
-        let path = path.trim_start_matches('/');
-        let path = match &self.env {
-            None => path.to_string(),
-            Some(env) => match path.rsplit_once('/') {
-                Some((dir, file)) => format!("{dir}/{env}/{file}"),
-                None => format!("{env}/{path}"),
-            },
-        };
-        Some((connector.clone(), path))
+        // The environment's folder, where it applies, is already in the path (`Model::resolve`).
+        Some((connector.clone(), path.trim_start_matches('/').to_string()))
     }
 
     /// The store; `client` is needed (and only used) for the `datagrok` backend.

@@ -224,8 +224,9 @@ fn locations_pick_the_backend_and_the_environment_folder() {
         loc.remote_path(),
         Some(("System:AppData".into(), "grokform/state.json".into()))
     );
+    // The environment's folder is chosen by `Model::resolve`; the location uses the path as is.
     let loc = StateLocation::new(root, Some("staging"), &remote);
-    assert_eq!(loc.remote_path().unwrap().1, "grokform/staging/state.json");
+    assert_eq!(loc.remote_path().unwrap().1, "grokform/state.json");
     assert!(matches!(loc.open(None), Err(StateError::NeedsServer)));
     let local = StateLocation::new(root, Some("prod"), &StateBackend::Local);
     assert_eq!(

@@ -543,3 +543,34 @@ bad!(malformed_reference_in_layout, BASE, |p: &Project| {
         LAYOUT.replace("${table.orders.id}", "${var.project}"),
     );
 });
+
+/// Remote state per environment: an inherited top-level `state:` gets an `<env>/` folder (two
+/// environments never share a state); an environment's own `state:` is used exactly.
+#[test]
+fn environments_get_their_own_remote_state_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("grokform.yaml"),
+        "version: 1\nserver: https://x.example/api\n\
+         state: { backend: datagrok, connector: \"System:AppData\", path: grokform/state.json }\n\
+         environments:\n  staging: {}\n  prod:\n    state: { backend: datagrok, connector: \"System:AppData\", path: teams/prod.json }\n",
+    )
+    .unwrap();
+    let path = dir.path().join("grokform.yaml");
+    let backend = |env: Option<&str>| {
+        grokform::model::Model::load(&path, env)
+            .unwrap()
+            .model
+            .state
+    };
+    let remote = |p: &str| grokform::model::StateBackend::Datagrok {
+        connector: "System:AppData".into(),
+        path: p.into(),
+    };
+    assert_eq!(backend(None), remote("grokform/state.json"));
+    assert_eq!(
+        backend(Some("staging")),
+        remote("grokform/staging/state.json")
+    );
+    assert_eq!(backend(Some("prod")), remote("teams/prod.json"));
+}
