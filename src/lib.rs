@@ -15,3 +15,25 @@ pub mod model;
 pub mod plan;
 pub mod render;
 pub mod state;
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Asserts that the committed JSON Schema at `relative` (from the repository root) is
+    /// `generated`; with `GROKFORM_WRITE_SCHEMA` set, rewrites it first (`regenerate` says how).
+    pub fn assert_committed_schema(
+        relative: &str,
+        generated: &serde_json::Value,
+        regenerate: &str,
+    ) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        let generated = serde_json::to_string_pretty(generated).expect("schemas serialise") + "\n";
+        if std::env::var_os("GROKFORM_WRITE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).expect("the schema file is writable");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "{relative} is out of date; run `{regenerate}`"
+        );
+    }
+}

@@ -143,25 +143,13 @@ pub fn json_schema() -> serde_json::Value {
 
 #[cfg(test)]
 mod schema_tests {
-    use std::path::Path;
-
-    use super::*;
-
-    fn committed_path() -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/apply-report.schema.json")
-    }
-
     /// `GROKFORM_WRITE_SCHEMA=1 cargo test apply::report` rewrites the committed file.
     #[test]
     fn committed_schema_is_the_generated_one() {
-        let generated = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
-        if std::env::var_os("GROKFORM_WRITE_SCHEMA").is_some() {
-            std::fs::write(committed_path(), &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(committed_path()).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "schema/apply-report.schema.json is out of date; run `GROKFORM_WRITE_SCHEMA=1 cargo test apply::report`"
+        crate::test_support::assert_committed_schema(
+            "schema/apply-report.schema.json",
+            &super::json_schema(),
+            "GROKFORM_WRITE_SCHEMA=1 cargo test apply::report",
         );
     }
 }

@@ -44,14 +44,10 @@ mod tests {
     /// `GROKFORM_WRITE_SCHEMA=1 cargo test plan::schema` rewrites the committed file.
     #[test]
     fn committed_schema_is_the_generated_one() {
-        let generated = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
-        if std::env::var_os("GROKFORM_WRITE_SCHEMA").is_some() {
-            std::fs::write(committed_path(), &generated).unwrap();
-        }
-        let committed = std::fs::read_to_string(committed_path()).unwrap_or_default();
-        assert!(
-            committed == generated,
-            "schema/plan.schema.json is out of date; run `GROKFORM_WRITE_SCHEMA=1 cargo test plan::schema`"
+        crate::test_support::assert_committed_schema(
+            "schema/plan.schema.json",
+            &json_schema(),
+            "GROKFORM_WRITE_SCHEMA=1 cargo test plan::schema",
         );
     }
 
