@@ -42,24 +42,15 @@ pub fn expand_vars(
 /// `share.`, `var.`) but are not a `${table.KEY.id}` / `${dashboard.KEY.id}` template: they
 /// would reach the server verbatim. Returns (start, end, inner text).
 pub fn malformed_templates(text: &str) -> Vec<(usize, usize, String)> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(open) = text[from..].find("${") {
-        let start = from + open;
-        let Some(close) = text[start..].find('}') else {
-            break;
-        };
-        let end = start + close + 1;
-        let inner = &text[start + 2..end - 1];
-        let looks_like_reference = ["table.", "dashboard.", "file.", "call.", "share.", "var."]
-            .iter()
-            .any(|prefix| inner.starts_with(prefix));
-        if looks_like_reference && template::references(&text[start..end]).is_empty() {
-            out.push((start, end, inner.to_string()));
-        }
-        from = end;
-    }
-    out
+    template::placeholders(text)
+        .filter(|(start, end, inner)| {
+            let looks_like_reference = ["table.", "dashboard.", "file.", "call.", "share.", "var."]
+                .iter()
+                .any(|prefix| inner.starts_with(prefix));
+            looks_like_reference && template::references(&text[*start..*end]).is_empty()
+        })
+        .map(|(start, end, inner)| (start, end, inner.to_string()))
+        .collect()
 }
 
 /// Expands `${var.X}` in every string of a JSON value; unknown names go to `unknown`.

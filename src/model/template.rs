@@ -14,25 +14,27 @@ pub struct Reference {
 /// Every `${table.KEY.id}` and `${dashboard.KEY.id}` in `text`, in order. Other `${…}` forms
 /// (`${var.X}` is expanded earlier) are returned as errors by resolve, not here.
 pub fn references(text: &str) -> Vec<Reference> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(open) = text[from..].find("${") {
-        let start = from + open;
-        let Some(close) = text[start..].find('}') else {
-            break;
-        };
-        let end = start + close + 1;
-        let inner = &text[start + 2..end - 1];
-        if let Some(address) = parse_id_reference(inner) {
-            out.push(Reference {
+    placeholders(text)
+        .filter_map(|(start, end, inner)| {
+            parse_id_reference(inner).map(|address| Reference {
                 start,
                 end,
                 address,
-            });
-        }
+            })
+        })
+        .collect()
+}
+
+/// Every `${…}` in `text`, in order: its byte range and the text between the braces. An
+/// unclosed `${` ends the scan.
+pub fn placeholders(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let start = from + text[from..].find("${")?;
+        let end = start + text[start..].find('}')? + 1;
         from = end;
-    }
-    out
+        Some((start, end, &text[start + 2..end - 1]))
+    })
 }
 
 /// `table.KEY.id` → `table.KEY`.
