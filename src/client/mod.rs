@@ -400,24 +400,15 @@ impl Client {
             idempotent: true,
             transfer: false,
         };
-        let (call, answer) = match self.execute(&current).await {
-            Ok(answer) => (current, answer),
-            Err(error)
-                if error.status() == Some(404) && !matches!(error, ClientError::Api { .. }) =>
-            {
-                let older = Call {
-                    method: Method::GET,
-                    route: format!("/public/v1/dashboards/{id}/shares"),
-                    query: Some(query),
-                    payload: Payload::Empty,
-                    idempotent: true,
-                    transfer: false,
-                };
-                let answer = self.execute(&older).await?;
-                (older, answer)
-            }
-            Err(error) => return Err(error),
+        let older = Call {
+            method: Method::GET,
+            route: format!("/public/v1/dashboards/{id}/shares"),
+            query: Some(query),
+            payload: Payload::Empty,
+            idempotent: true,
+            transfer: false,
         };
+        let (call, answer) = self.execute_or_older(current, older).await?;
         let value = self.json(&call, &answer)?;
         answers::share_outcome(&value)
             .ok_or_else(|| unexpected(&call, "no `status` in the answer", &value))
@@ -442,24 +433,15 @@ impl Client {
             idempotent: false,
             transfer: false,
         };
-        let (call, answer) = match self.execute(&current).await {
-            Ok(answer) => (current, answer),
-            Err(error)
-                if error.status() == Some(404) && !matches!(error, ClientError::Api { .. }) =>
-            {
-                let older = Call {
-                    method: Method::POST,
-                    route: format!("/public/v1/{segment}/call"),
-                    query: None,
-                    payload: Payload::Json(body),
-                    idempotent: false,
-                    transfer: false,
-                };
-                let answer = self.execute(&older).await?;
-                (older, answer)
-            }
-            Err(error) => return Err(error),
+        let older = Call {
+            method: Method::POST,
+            route: format!("/public/v1/{segment}/call"),
+            query: None,
+            payload: Payload::Json(body),
+            idempotent: false,
+            transfer: false,
         };
+        let (call, answer) = self.execute_or_older(current, older).await?;
         if answer.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
@@ -468,6 +450,25 @@ impl Client {
 
     /// Sends `call`, retrying what may be retried, and returns a 2xx answer that is not an
     /// `ApiError`; everything else becomes the matching `ClientError`.
+    /// Sends `current`; only when the server answers a plain 404 (the route does not exist
+    /// there, not an ApiError) sends the documented `older` form instead.
+    async fn execute_or_older<'a>(
+        &self,
+        current: Call<'a>,
+        older: Call<'a>,
+    ) -> Result<(Call<'a>, Answer), ClientError> {
+        match self.execute(&current).await {
+            Ok(answer) => Ok((current, answer)),
+            Err(error)
+                if error.status() == Some(404) && !matches!(error, ClientError::Api { .. }) =>
+            {
+                let answer = self.execute(&older).await?;
+                Ok((older, answer))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     async fn execute(&self, call: &Call<'_>) -> Result<Answer, ClientError> {
         let options = &self.inner.options;
         let mut attempt = 0u32;
