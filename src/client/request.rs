@@ -5,12 +5,13 @@
 
 use std::path::Path;
 
+use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::Progress;
 use super::names::encode_segment;
 use super::retry::Repeat;
+use super::{ClientError, Progress};
 
 /// What a request carries.
 pub(super) enum Payload<'a> {
@@ -174,6 +175,28 @@ impl<'a> Request<'a> {
             deadline: self.deadline,
         }
     }
+}
+
+/// A body that streams `path` from disk in 64 KiB chunks, reporting progress, and its length.
+pub(super) async fn file_body(
+    path: &Path,
+    progress: Progress,
+) -> Result<(reqwest::Body, u64), ClientError> {
+    let io = |source| ClientError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = tokio::fs::File::open(path).await.map_err(io)?;
+    let len = file.metadata().await.map_err(io)?.len();
+    let mut sent = 0u64;
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| {
+        if let (Ok(bytes), Some(report)) = (&chunk, &progress) {
+            sent += bytes.len() as u64;
+            report(sent);
+        }
+        chunk
+    });
+    Ok((reqwest::Body::wrap_stream(stream), len))
 }
 
 #[cfg(test)]

@@ -4,19 +4,17 @@
 //! not one. Every failure is classified by what it says about the server having acted on the
 //! request (see `retry`), so the caller never has to guess.
 
-use std::path::Path;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::Method;
 use reqwest::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER,
 };
 
 use super::envelope::{Answer, excerpt};
-use super::request::{Deadline, Payload, Request};
+use super::request::{Deadline, Payload, Request, file_body};
 use super::retry::{self, Repeat, RetryAfter};
-use super::{Client, ClientError, Progress, api_error};
+use super::{Client, ClientError, api_error};
 
 /// Transfers get this much extra time per MiB on top of `timeout_transfer`, so a large upload
 /// on a slow link is not cut off at a fixed ten minutes (1 MiB/s is the slowest link planned
@@ -385,23 +383,4 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-}
-
-/// A body that streams `path` from disk in 64 KiB chunks, reporting progress, and its length.
-async fn file_body(path: &Path, progress: Progress) -> Result<(reqwest::Body, u64), ClientError> {
-    let io = |source| ClientError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = tokio::fs::File::open(path).await.map_err(io)?;
-    let len = file.metadata().await.map_err(io)?.len();
-    let mut sent = 0u64;
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| {
-        if let (Ok(bytes), Some(report)) = (&chunk, &progress) {
-            sent += bytes.len() as u64;
-            report(sent);
-        }
-        chunk
-    });
-    Ok((reqwest::Body::wrap_stream(stream), len))
 }

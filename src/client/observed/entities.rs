@@ -199,6 +199,8 @@ mod tests {
         assert_eq!(project.relations[0].is_link, Some(true));
         assert_eq!(project.relations[1].entity, None, "an entity without id");
         assert_eq!(project.raw, value, "everything is kept for a save");
+        let both: Project = parse_one(&json!({"id": "p-2", "ID": "P-2"})).unwrap();
+        assert_eq!(both.id, "p-2");
         assert!(parse_one::<Project>(&json!({"name": "x"})).is_err());
         assert!(parse_one::<Project>(&json!({"id": ""})).is_err());
     }

@@ -14,7 +14,19 @@ pub(in crate::client) trait Record: DeserializeOwned {
 
 /// One record from `value`; the serde error says which field did not fit.
 pub(in crate::client) fn parse_one<T: Record>(value: &Value) -> Result<T, String> {
-    let mut record = T::deserialize(value).map_err(|e| e.to_string())?;
+    // `id` and `ID` are the same field to the readers: with both present, `id` is read
+    // (serde would call the second one a duplicate).
+    let without_upper;
+    let readable = match value.as_object() {
+        Some(map) if map.contains_key("id") && map.contains_key("ID") => {
+            let mut map = map.clone();
+            map.remove("ID");
+            without_upper = Value::Object(map);
+            &without_upper
+        }
+        _ => value,
+    };
+    let mut record = T::deserialize(readable).map_err(|e| e.to_string())?;
     if record.id().is_empty() {
         return Err("the record has an empty `id`".into());
     }
