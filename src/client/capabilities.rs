@@ -147,7 +147,8 @@ impl Capabilities {
 #[derive(Default)]
 pub(super) struct CapabilityRecord {
     probed: OnceCell<Capabilities>,
-    writes: Mutex<BTreeMap<Capability, Availability>>,
+    /// What writes did, and refusals recorded after the probe (of reads too).
+    recorded: Mutex<BTreeMap<Capability, Availability>>,
 }
 
 impl Client {
@@ -158,30 +159,33 @@ impl Client {
     pub async fn probe_capabilities(&self) -> Capabilities {
         let record = &self.inner.capabilities;
         let mut capabilities = record.probed.get_or_init(|| self.probe()).await.clone();
-        let writes = record
-            .writes
+        let recorded = record
+            .recorded
             .lock()
             .expect("the record is never left poisoned");
-        for capability in Capability::ALL.into_iter().filter(|c| c.is_write()) {
-            let state = writes
-                .get(&capability)
-                .cloned()
-                .unwrap_or(Availability::Untried);
+        for capability in Capability::ALL {
+            let state = match recorded.get(&capability) {
+                Some(refused @ Availability::Refused { .. }) => refused.clone(),
+                Some(state) if capability.is_write() => state.clone(),
+                None if capability.is_write() => Availability::Untried,
+                _ => continue,
+            };
             capabilities.states.insert(capability, state);
         }
         capabilities
     }
 
     /// Turns `capability` off for the rest of the run, e.g. when a read-back shows that a
-    /// write the server accepted did not take effect. The first reason given is kept.
+    /// write the server accepted did not take effect, or a read route starts refusing after
+    /// the probe. The first reason given is kept.
     pub fn record_refused(&self, capability: Capability, reason: impl Into<String>) {
-        let mut writes = self
+        let mut recorded = self
             .inner
             .capabilities
-            .writes
+            .recorded
             .lock()
             .expect("the record is never left poisoned");
-        let state = writes.entry(capability).or_insert(Availability::Untried);
+        let state = recorded.entry(capability).or_insert(Availability::Untried);
         if !matches!(state, Availability::Refused { .. }) {
             *state = Availability::Refused {
                 reason: reason.into(),
@@ -194,13 +198,13 @@ impl Client {
     pub(super) fn note_write<T>(&self, capability: Capability, result: &Result<T, ClientError>) {
         match result {
             Ok(_) => {
-                let mut writes = self
+                let mut recorded = self
                     .inner
                     .capabilities
-                    .writes
+                    .recorded
                     .lock()
                     .expect("the record is never left poisoned");
-                let state = writes.entry(capability).or_insert(Availability::Untried);
+                let state = recorded.entry(capability).or_insert(Availability::Untried);
                 if *state == Availability::Untried {
                     *state = Availability::Available;
                 }

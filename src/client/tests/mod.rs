@@ -4,6 +4,7 @@
 
 mod emulator;
 mod endpoints;
+mod envelopes;
 mod probe;
 mod reads;
 mod retries;

@@ -57,6 +57,19 @@ async fn a_server_that_allows_the_internal_routes_is_fully_usable() {
     let again = client.clone().probe_capabilities().await;
     assert_eq!(again, capabilities);
     assert_eq!(server.seen().len(), 7);
+
+    // A read route that starts refusing later is turned off by whoever saw it.
+    client.record_refused(
+        Capability::ReadLayouts,
+        "internal route refused: 403 Forbidden",
+    );
+    assert_eq!(
+        client.probe_capabilities().await.notes(),
+        [
+            "dashboard layouts on this server cannot be verified (internal route refused: 403 Forbidden)"
+        ]
+    );
+    assert_eq!(server.seen().len(), 7, "still no second probe");
 }
 
 #[tokio::test]
