@@ -12,7 +12,7 @@ pub struct ApiErrorBody {
 
 /// Bodies larger than this are not inspected for an `ApiError` (it is a small object; a large
 /// body is a download).
-const MAX_INSPECTED: usize = 256 * 1024;
+pub const MAX_INSPECTED: usize = 256 * 1024;
 
 /// The `ApiError` in a response, from its `api-error` header value and its body.
 pub fn detect(header: Option<&str>, body: &[u8]) -> Option<ApiErrorBody> {

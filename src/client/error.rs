@@ -1,5 +1,7 @@
-//! Everything that can go wrong talking to a Datagrok server, in variants a caller can act on.
+//! Everything that can go wrong talking to a Datagrok server, in variants a caller can act on,
+//! and what each one says about whether the server carried the request out.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,21 +16,26 @@ pub enum ClientError {
         status: u16,
         message: String,
         error_code: Option<String>,
-        /// `METHOD /public/v1/…` (no host, no key).
+        /// `METHOD /route` (no host, no query, no key).
         request: String,
-        /// A non-idempotent request answered with a 5xx: it may have been carried out.
+        /// A request that must not be repeated was answered with a 5xx: it may have been
+        /// carried out.
         may_have_committed: bool,
     },
 
     /// 401 or 403.
-    #[error("the API key was refused by `{url}` (HTTP {status})")]
+    #[error("the API key was refused by `{url}` (HTTP {status} on `{request}`)")]
     #[diagnostic(
         code(grokform::client::unauthorized),
         help(
             "check `DATAGROK_API_KEY` (or the file given to `--api-key-file`) and that the key belongs to this server"
         )
     )]
-    Unauthorized { url: String, status: u16 },
+    Unauthorized {
+        url: String,
+        status: u16,
+        request: String,
+    },
 
     /// HTML or other non-JSON where the API answers JSON.
     #[error("`{url}` is not a Datagrok API URL; does it end in `/api`? ({detail})")]
@@ -41,7 +48,7 @@ pub enum ClientError {
     NotDatagrok { url: String, detail: String },
 
     /// Any other unsuccessful HTTP status.
-    #[error("`{request}` failed with HTTP {status}: {body_excerpt}")]
+    #[error("`{request}` answered {}: {body_excerpt}", status_text(*status))]
     #[diagnostic(code(grokform::client::http))]
     Http {
         status: u16,
@@ -50,7 +57,7 @@ pub enum ClientError {
         may_have_committed: bool,
     },
 
-    /// The server could not be reached, or the connection broke.
+    /// No connection could be made: nothing was sent.
     #[error("could not reach `{url}`")]
     #[diagnostic(
         code(grokform::client::network),
@@ -62,10 +69,21 @@ pub enum ClientError {
         url: String,
         #[source]
         source: reqwest::Error,
+        /// Always false: kept so every failure can be asked the same question.
         may_have_committed: bool,
     },
 
-    /// No complete answer within the timeout.
+    /// The connection broke after the request was sent, before a whole answer came back.
+    #[error("`{request}`: the connection dropped after the request was sent")]
+    #[diagnostic(code(grokform::client::dropped))]
+    Dropped {
+        request: String,
+        #[source]
+        source: reqwest::Error,
+        may_have_committed: bool,
+    },
+
+    /// No complete answer within the deadline.
     #[error("`{request}` got no answer within {}", humantime::format_duration(*after))]
     #[diagnostic(code(grokform::client::timeout))]
     Timeout {
@@ -93,6 +111,11 @@ pub enum ClientError {
     )]
     BadName { name: String, reason: String },
 
+    /// A request grokform will not send as asked (a save without the id it updates).
+    #[error("`{request}` cannot be sent: {reason}")]
+    #[diagnostic(code(grokform::client::invalid))]
+    Invalid { request: String, reason: String },
+
     /// The server URL is not an `http(s)` URL.
     #[error("`{url}` is not a usable server URL: {reason}")]
     #[diagnostic(code(grokform::client::bad_url))]
@@ -111,8 +134,8 @@ pub enum ClientError {
     #[diagnostic(code(grokform::client::bad_api_key))]
     BadApiKey { reason: String },
 
-    /// A 2xx answer whose JSON is not what the route answers.
-    #[error("`{request}` answered unexpected JSON: {detail}")]
+    /// A 2xx answer whose content is not what the route answers.
+    #[error("`{request}` answered unexpected content: {detail}")]
     #[diagnostic(code(grokform::client::unexpected))]
     Unexpected {
         request: String,
@@ -121,11 +144,54 @@ pub enum ClientError {
     },
 }
 
+/// What happened to a failed request, in the words a user needs to judge it: whether the
+/// request left grokform, and what (if anything) came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Refused before sending (a bad name, an unreadable file, no key).
+    NotSent,
+    /// No connection could be made.
+    NotConnected,
+    /// The server answered with this status (2xx with an `ApiError`, or an error status).
+    Answered { status: u16, api_error: bool },
+    /// The server answered 2xx with something the route does not answer.
+    AnsweredUnexpectedly { what: &'static str },
+    /// The connection broke after the request was sent.
+    Dropped,
+    /// Nothing came back within the deadline.
+    NoAnswer { after: Duration },
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::NotSent => f.write_str("was not sent"),
+            Outcome::NotConnected => f.write_str("could not connect to the server"),
+            Outcome::Answered {
+                status,
+                api_error: true,
+            } => write!(f, "answered {} with an ApiError", status_text(*status)),
+            Outcome::Answered { status, .. } => write!(f, "answered {}", status_text(*status)),
+            Outcome::AnsweredUnexpectedly { what } => write!(f, "answered {what}"),
+            Outcome::Dropped => f.write_str("lost its connection after the request was sent"),
+            Outcome::NoAnswer { after } => {
+                write!(
+                    f,
+                    "got no answer within {}",
+                    humantime::format_duration(*after)
+                )
+            }
+        }
+    }
+}
+
 impl ClientError {
-    /// True when a non-idempotent request (a dashboard create, a function call) may have been
-    /// carried out by the server although it reported no success: it was sent and the answer
-    /// was a 5xx, a timeout or a dropped connection. The caller must not blindly repeat it.
-    pub fn may_have_committed(&self) -> bool {
+    /// True when a request that must not be repeated (a dashboard create, a function call)
+    /// may have been carried out although no success came back: it was sent and the answer
+    /// was a 5xx that does not prove otherwise, a timeout or a dropped connection. The
+    /// caller must find out what happened rather than send it again. A 429, a 503 with
+    /// `Retry-After`, a 4xx and a connection that never opened are never ambiguous.
+    pub fn is_ambiguous(&self) -> bool {
         match self {
             ClientError::Api {
                 may_have_committed, ..
@@ -134,6 +200,9 @@ impl ClientError {
                 may_have_committed, ..
             }
             | ClientError::Network {
+                may_have_committed, ..
+            }
+            | ClientError::Dropped {
                 may_have_committed, ..
             }
             | ClientError::Timeout {
@@ -146,6 +215,44 @@ impl ClientError {
         }
     }
 
+    /// The same as [`ClientError::is_ambiguous`], under the name the applier first used.
+    pub fn may_have_committed(&self) -> bool {
+        self.is_ambiguous()
+    }
+
+    /// What happened, in a few words ("answered 502 Bad Gateway", "lost its connection after
+    /// the request was sent", "got no answer within 1m"), to finish a sentence that names
+    /// the request: "the create request {outcome}".
+    pub fn outcome(&self) -> Outcome {
+        match self {
+            ClientError::Api { status, .. } => Outcome::Answered {
+                status: *status,
+                api_error: true,
+            },
+            ClientError::Unauthorized { status, .. } | ClientError::Http { status, .. } => {
+                Outcome::Answered {
+                    status: *status,
+                    api_error: false,
+                }
+            }
+            ClientError::NotDatagrok { .. } => Outcome::AnsweredUnexpectedly {
+                what: "something that is not the Datagrok API",
+            },
+            ClientError::Unexpected { .. } => Outcome::AnsweredUnexpectedly {
+                what: "content the route does not answer",
+            },
+            ClientError::Network { .. } => Outcome::NotConnected,
+            ClientError::Dropped { .. } => Outcome::Dropped,
+            ClientError::Timeout { after, .. } => Outcome::NoAnswer { after: *after },
+            ClientError::Io { .. }
+            | ClientError::BadName { .. }
+            | ClientError::Invalid { .. }
+            | ClientError::BadUrl { .. }
+            | ClientError::NoApiKey
+            | ClientError::BadApiKey { .. } => Outcome::NotSent,
+        }
+    }
+
     /// The HTTP status the server answered, when there was an answer.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -154,5 +261,60 @@ impl ClientError {
             | ClientError::Http { status, .. } => Some(*status),
             _ => None,
         }
+    }
+}
+
+/// `502 Bad Gateway`, or just the number for a status without a standard reason.
+pub fn status_text(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("{status} {reason}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_name_what_happened() {
+        let http = |status, may_have_committed| ClientError::Http {
+            status,
+            body_excerpt: "an HTML page".into(),
+            request: "POST /public/v1/dashboards/D/t".into(),
+            may_have_committed,
+        };
+        assert_eq!(
+            http(502, true).outcome().to_string(),
+            "answered 502 Bad Gateway"
+        );
+        assert!(http(502, true).is_ambiguous());
+        assert_eq!(
+            http(502, true).to_string(),
+            "`POST /public/v1/dashboards/D/t` answered 502 Bad Gateway: an HTML page"
+        );
+        assert_eq!(http(599, false).outcome().to_string(), "answered HTTP 599");
+        let timeout = ClientError::Timeout {
+            request: "GET /projects/x".into(),
+            after: Duration::from_secs(60),
+            may_have_committed: false,
+        };
+        assert_eq!(timeout.outcome().to_string(), "got no answer within 1m");
+        let api = ClientError::Api {
+            status: 200,
+            message: "nope".into(),
+            error_code: None,
+            request: "POST /x".into(),
+            may_have_committed: false,
+        };
+        assert_eq!(
+            api.outcome().to_string(),
+            "answered 200 OK with an ApiError"
+        );
+        assert_eq!(ClientError::NoApiKey.outcome(), Outcome::NotSent);
+        assert!(!ClientError::NoApiKey.is_ambiguous());
     }
 }

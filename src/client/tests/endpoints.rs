@@ -1,109 +1,11 @@
-//! The client against a scripted local HTTP server: what goes on the wire and how answers,
-//! faults and retries are handled. (End-to-end tests against the emulator are in `tests/`.)
+//! The public routes: what goes on the wire, how answers and failures are read.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes as AxumBytes;
-use axum::http::{HeaderMap, Method as AxumMethod, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-
-use super::*;
-
-const KEY: &str = "test-key-0123";
-
-/// What the server saw of one request.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    uri: String,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    content_length: Option<String>,
-    body: Vec<u8>,
-}
-
-/// One scripted answer: status, headers, body.
-type Scripted = (u16, Vec<(&'static str, String)>, String);
-
-#[derive(Default)]
-struct Script {
-    answers: VecDeque<Scripted>,
-    seen: Vec<Seen>,
-}
-
-struct Server {
-    url: String,
-    script: Arc<Mutex<Script>>,
-}
-
-impl Server {
-    async fn start(answers: Vec<Scripted>) -> Server {
-        let script = Arc::new(Mutex::new(Script {
-            answers: answers.into(),
-            seen: Vec::new(),
-        }));
-        let shared = script.clone();
-        let app = axum::Router::new().fallback(
-            move |method: AxumMethod, uri: Uri, headers: HeaderMap, body: AxumBytes| {
-                let shared = shared.clone();
-                async move {
-                    let header =
-                        |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_string());
-                    let mut script = shared.lock().unwrap();
-                    script.seen.push(Seen {
-                        method: method.to_string(),
-                        uri: uri.to_string(),
-                        authorization: header("authorization"),
-                        content_type: header("content-type"),
-                        content_length: header("content-length"),
-                        body: body.to_vec(),
-                    });
-                    let (status, headers, body) =
-                        script
-                            .answers
-                            .pop_front()
-                            .unwrap_or((200, vec![], "{}".into()));
-                    let mut response: Response = body.into_response();
-                    *response.status_mut() = StatusCode::from_u16(status).unwrap();
-                    for (name, value) in headers {
-                        response.headers_mut().insert(name, value.parse().unwrap());
-                    }
-                    response
-                }
-            },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/api", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Server { url, script }
-    }
-
-    fn client(&self) -> Client {
-        client_for(&self.url)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.script.lock().unwrap().seen.clone()
-    }
-}
-
-fn client_for(url: &str) -> Client {
-    let options = ClientOptions {
-        backoff_base: Duration::from_millis(5),
-        backoff_max: Duration::from_millis(20),
-        retries: 3,
-        timeout_json: Duration::from_secs(5),
-        timeout_transfer: Duration::from_secs(5),
-        ..ClientOptions::default()
-    };
-    Client::new(url, ApiKey::new(KEY.into()).unwrap(), options).unwrap()
-}
-
-fn ok(body: &str) -> Scripted {
-    (200, vec![], body.into())
-}
+use super::{KEY, Server, client_for, ok};
+use crate::client::{ApiKey, Client, ClientError, ClientOptions, Progress};
+use crate::model::Access;
 
 #[test]
 fn base_urls_are_normalised_and_checked() {
