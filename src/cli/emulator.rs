@@ -4,7 +4,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::emulator::{DEFAULT_API_KEY, Emulator, EmulatorConfig, FaultRule};
+use crate::emulator::{DEFAULT_API_KEY, Emulator, EmulatorConfig, FaultRule, RefusalRule};
 
 use super::ExitStatus;
 
@@ -41,6 +41,15 @@ pub struct Args {
     /// `random=RATE [seed=N]`. Example: `POST /public/v1/dashboards status=503 count=2`.
     #[arg(long = "fault", value_name = "SPEC")]
     pub faults: Vec<FaultRule>,
+
+    /// Refuse internal routes (repeatable), to test a client's fallbacks:
+    /// `ROUTE[,ROUTE…][=404|403|api-error]`, ROUTE `internal` (all) or one of `server-info`,
+    /// `projects-read`, `projects-save`, `projects-delete`, `layouts-read`, `layouts-save`,
+    /// `views-read`, `entities-read`, `permissions-read`, `permissions-grant`,
+    /// `permissions-revoke`, `tables-read`, `tables-delete`. The default answer is the HTML 404
+    /// of an unknown route. Example: `projects-delete,tables-delete=403`.
+    #[arg(long = "refuse", value_name = "SPEC")]
+    pub refusals: Vec<RefusalRule>,
 }
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
@@ -55,6 +64,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         },
         groups: args.groups,
         faults: args.faults.clone(),
+        refusals: args.refusals.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -90,6 +100,9 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         }
         for fault in &args.faults {
             let _ = writeln!(out, "fault: {}", serde_json::to_string(fault).unwrap_or_default());
+        }
+        for refusal in &args.refusals {
+            let _ = writeln!(out, "refuse: {}", serde_json::to_string(refusal).unwrap_or_default());
         }
         let _ = writeln!(out, "inspect: {}/_emulator/inspect; stop with Ctrl-C", emulator.url().trim_end_matches("/api"));
         let _ = out.flush();

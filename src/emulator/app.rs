@@ -1,5 +1,5 @@
-//! The state every request handler shares: keys, directory, store, functions, faults and the
-//! request log.
+//! The state every request handler shares: keys, directory, store, functions, faults,
+//! refusals and the request log.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::directory::Directory;
 use super::fault::FaultSet;
 use super::functions::Functions;
+use super::refusal::Refusals;
 use super::store::Store;
 
 /// One request as the emulator saw it.
@@ -80,6 +81,7 @@ pub struct App {
     pub store: Store,
     pub functions: Functions,
     pub faults: Mutex<FaultSet>,
+    pub refusals: Mutex<Refusals>,
     pub requests: Mutex<RequestLog>,
 }
 
@@ -87,6 +89,11 @@ impl App {
     /// The fault rules, tolerant of a handler that panicked while holding them.
     pub fn faults(&self) -> MutexGuard<'_, FaultSet> {
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The refused internal routes.
+    pub fn refusals(&self) -> MutexGuard<'_, Refusals> {
+        self.refusals.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The request log.

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use super::fault::FaultRule;
+use super::refusal::RefusalRule;
 
 /// The API key `grokform emulator` and `--server local` accept when no `--api-key` is given.
 /// It is a public demo key: anyone who can reach the port can use it.
@@ -24,6 +25,8 @@ pub struct EmulatorConfig {
     pub groups: Vec<String>,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
+    /// Internal routes refused from the start.
+    pub refusals: Vec<RefusalRule>,
 }
 
 impl Default for EmulatorConfig {
@@ -34,6 +37,7 @@ impl Default for EmulatorConfig {
             api_keys: vec![DEFAULT_API_KEY.to_owned()],
             groups: Vec::new(),
             faults: Vec::new(),
+            refusals: Vec::new(),
         }
     }
 }

@@ -21,6 +21,7 @@ use super::directory::Directory;
 use super::error::EmulatorError;
 use super::fault::{FaultRule, FaultSet};
 use super::functions::{FunctionBody, Functions};
+use super::refusal::{RefusalRule, Refusals};
 use super::routes;
 use super::store::Store;
 
@@ -47,12 +48,17 @@ fn build_app(config: &EmulatorConfig) -> Result<Arc<App>, EmulatorError> {
     for rule in &config.faults {
         faults.add(rule.clone());
     }
+    let mut refusals = Refusals::default();
+    for rule in &config.refusals {
+        refusals.add(rule);
+    }
     Ok(Arc::new(App {
         api_keys: config.api_keys.clone(),
         directory: Directory::new(&config.groups),
         store,
         functions: Functions::default(),
         faults: Mutex::new(faults),
+        refusals: Mutex::new(refusals),
         requests: Mutex::new(RequestLog::default()),
     }))
 }
@@ -171,6 +177,16 @@ impl Emulator {
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.app.faults().clear();
+    }
+
+    /// Refuses the rule's internal routes from now on.
+    pub fn refuse(&self, rule: &RefusalRule) {
+        self.app.refusals().add(rule);
+    }
+
+    /// Serves every internal route again.
+    pub fn clear_refusals(&self) {
+        self.app.refusals().clear();
     }
 
     /// Registers (or replaces) a function callable as `name` (`Package:Function` or bare).

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::csv_check::CsvSummary;
 use super::error::EmulatorError;
+use super::ids::derived;
 use super::names::{Connector, FilePath, TableName, as_uuid};
 
 const FORMAT_VERSION: u32 = 1;
@@ -30,7 +32,14 @@ pub struct TableMeta {
     pub table: String,
     pub rows: u64,
     pub columns: Vec<String>,
+    /// Datagrok's type of each column (older data folders lack them: read as `string`).
+    #[serde(default)]
+    pub types: Vec<String>,
     pub bytes: u64,
+    #[serde(default)]
+    pub created_on: u64,
+    #[serde(default)]
+    pub updated_on: u64,
 }
 
 impl TableMeta {
@@ -54,9 +63,32 @@ pub struct FileMeta {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DashboardMeta {
     pub id: Uuid,
+    /// Unique among dashboards when saved through the internal route (`Name_1`, …).
     pub name: String,
+    /// The name as a person reads it, when it was saved apart from `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
     pub table_ids: Vec<Uuid>,
     pub layout: Option<Value>,
+    #[serde(default)]
+    pub created_on: u64,
+    #[serde(default)]
+    pub updated_on: u64,
+    /// When the layout was last saved (its `createdOn`, and the seed of its element ids).
+    #[serde(default)]
+    pub layout_saved_on: u64,
+}
+
+impl DashboardMeta {
+    /// The name shown to people.
+    pub fn friendly_name(&self) -> &str {
+        self.friendly_name.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The id of its layout entity (derived: a dashboard has at most one).
+    pub fn layout_id(&self) -> Uuid {
+        derived(&[b"layout", self.id.as_bytes()])
+    }
 }
 
 /// Access a share grants.
@@ -66,12 +98,43 @@ pub enum Access {
     Edit,
 }
 
-/// A grant of an entity to a group or user.
+impl Access {
+    /// Datagrok's permission name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::View => "View",
+            Self::Edit => "Edit",
+        }
+    }
+
+    /// Reads `View` or `Edit`, case-insensitively.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "view" => Some(Self::View),
+            "edit" => Some(Self::Edit),
+            _ => None,
+        }
+    }
+}
+
+/// A grant of an entity to a group or user (one permission row).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct ShareMeta {
-    entity_id: Uuid,
-    group: String,
-    access: Access,
+pub struct ShareMeta {
+    /// The permission row's id (derived from entity and group; older data lacks it).
+    #[serde(default = "Uuid::nil")]
+    pub id: Uuid,
+    pub entity_id: Uuid,
+    pub group: String,
+    pub access: Access,
+}
+
+/// The id of the permission row granting `entity` to `group`.
+fn share_id(entity: Uuid, group: &str) -> Uuid {
+    derived(&[
+        b"permission",
+        entity.as_bytes(),
+        group.to_lowercase().as_bytes(),
+    ])
 }
 
 /// A function call that ran.
@@ -92,6 +155,57 @@ struct Meta {
     /// By `<entity id>/<lowercase group>`.
     shares: BTreeMap<String, ShareMeta>,
     calls: Vec<CallMeta>,
+    /// The logical clock behind `createdOn` / `updatedOn`: one tick per change.
+    #[serde(default)]
+    clock: u64,
+}
+
+impl Meta {
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
+
+    fn dashboard_mut(&mut self, id: Uuid) -> Option<&mut DashboardMeta> {
+        self.dashboards.iter_mut().find(|d| d.id == id)
+    }
+
+    /// Advances the `updatedOn` of a dashboard or table, after a change to it or its grants.
+    fn touch(&mut self, entity: Uuid) {
+        let now = self.tick();
+        if let Some(dashboard) = self.dashboard_mut(entity) {
+            dashboard.updated_on = now;
+        } else if let Some(table) = self.tables.values_mut().find(|t| t.id == entity) {
+            table.updated_on = now;
+        }
+    }
+
+    /// `wanted`, or `wanted_1`, `wanted_2`, … when another dashboard has that name.
+    fn unique_name(&self, wanted: &str, except: Uuid) -> String {
+        let taken = |name: &str| {
+            self.dashboards
+                .iter()
+                .any(|d| d.id != except && d.name.eq_ignore_ascii_case(name))
+        };
+        if !taken(wanted) {
+            return wanted.to_owned();
+        }
+        (1u64..)
+            .map(|n| format!("{wanted}_{n}"))
+            .find(|name| !taken(name))
+            .unwrap_or_else(|| wanted.to_owned())
+    }
+}
+
+/// A project save through the internal route, as far as the emulator keeps it.
+#[derive(Clone, Debug, Default)]
+pub struct DashboardSave {
+    /// The id the client chose; an existing dashboard's id saves in place.
+    pub id: Option<Uuid>,
+    pub name: Option<String>,
+    pub friendly_name: Option<String>,
+    /// The table ids of the new relation set (`?saveRelations=true`), else `None`.
+    pub relations: Option<Vec<Uuid>>,
 }
 
 /// Whether a share was new (or raised the access) or already there.
@@ -199,6 +313,12 @@ impl Store {
                         message: format!("format version {} is unknown", meta.format_version),
                     });
                 }
+                let mut meta = meta;
+                for share in meta.shares.values_mut() {
+                    if share.id.is_nil() {
+                        share.id = share_id(share.entity_id, &share.group);
+                    }
+                }
                 meta
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Meta {
@@ -277,36 +397,101 @@ impl Store {
         &self,
         name: &TableName,
         temp: &Path,
-        rows: u64,
-        columns: Vec<String>,
+        summary: CsvSummary,
         bytes: u64,
     ) -> Result<TableMeta, String> {
         let mut meta = self.lock();
         let key = name.key();
-        let id = meta.tables.get(&key).map_or_else(Uuid::new_v4, |t| t.id);
-        self.commit_blob(temp, &self.table_path(id))?;
-        let table = TableMeta {
-            id,
+        let now = meta.tick();
+        let table = match meta.tables.get(&key) {
             // the first upload's spelling stays, as a rename is not an upload's business
-            namespace: meta
-                .tables
-                .get(&key)
-                .map_or(name.namespace.clone(), |t| t.namespace.clone()),
-            project: meta
-                .tables
-                .get(&key)
-                .map_or(name.project.clone(), |t| t.project.clone()),
-            table: meta
-                .tables
-                .get(&key)
-                .map_or(name.table.clone(), |t| t.table.clone()),
-            rows,
-            columns,
-            bytes,
+            Some(existing) => TableMeta {
+                rows: summary.rows,
+                columns: summary.columns,
+                types: summary.types,
+                bytes,
+                updated_on: now,
+                ..existing.clone()
+            },
+            None => TableMeta {
+                id: Uuid::new_v4(),
+                namespace: name.namespace.clone(),
+                project: name.project.clone(),
+                table: name.table.clone(),
+                rows: summary.rows,
+                columns: summary.columns,
+                types: summary.types,
+                bytes,
+                created_on: now,
+                updated_on: now,
+            },
         };
+        self.commit_blob(temp, &self.table_path(table.id))?;
         meta.tables.insert(key, table.clone());
         self.save(&meta)?;
         Ok(table)
+    }
+
+    /// Replaces the data of the table with ID `id` (as a person re-importing it would).
+    pub fn replace_table_data(
+        &self,
+        id: Uuid,
+        temp: &Path,
+        summary: CsvSummary,
+        bytes: u64,
+    ) -> Result<Option<TableMeta>, String> {
+        let mut meta = self.lock();
+        let Some(key) = meta
+            .tables
+            .iter()
+            .find(|(_, t)| t.id == id)
+            .map(|(k, _)| k.clone())
+        else {
+            return Ok(None);
+        };
+        self.commit_blob(temp, &self.table_path(id))?;
+        let now = meta.tick();
+        let table = meta.tables.get_mut(&key).expect("found above");
+        table.rows = summary.rows;
+        table.columns = summary.columns;
+        table.types = summary.types;
+        table.bytes = bytes;
+        table.updated_on = now;
+        let table = table.clone();
+        self.save(&meta)?;
+        Ok(Some(table))
+    }
+
+    /// Deletes the table with ID `id` everywhere: its data, its grants, and its place in every
+    /// dashboard (a delete is global in Datagrok). `false` when there was none.
+    pub fn delete_table(&self, id: Uuid) -> Result<bool, String> {
+        let mut meta = self.lock();
+        let before = meta.tables.len();
+        meta.tables.retain(|_, t| t.id != id);
+        if meta.tables.len() == before {
+            return Ok(false);
+        }
+        meta.shares.retain(|_, s| s.entity_id != id);
+        for dashboard in &mut meta.dashboards {
+            dashboard.table_ids.retain(|t| *t != id);
+        }
+        match std::fs::remove_file(self.table_path(id)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("cannot delete the data of table `{id}`: {e}")),
+        }
+        self.save(&meta)?;
+        Ok(true)
+    }
+
+    /// The table with ID `id`.
+    pub fn table(&self, id: Uuid) -> Option<TableMeta> {
+        self.lock().tables.values().find(|t| t.id == id).cloned()
+    }
+
+    /// Every table, by name.
+    pub fn tables(&self) -> Vec<TableMeta> {
+        self.lock().tables.values().cloned().collect()
     }
 
     /// A table by ID or by name (URL or colon form, read as uploads read it).
@@ -449,15 +634,128 @@ impl Store {
         layout: Option<Value>,
     ) -> Result<DashboardMeta, String> {
         let mut meta = self.lock();
+        let now = meta.tick();
         let dashboard = DashboardMeta {
             id: Uuid::new_v4(),
             name,
+            friendly_name: None,
             table_ids,
             layout,
+            created_on: now,
+            updated_on: now,
+            layout_saved_on: now,
         };
         meta.dashboards.push(dashboard.clone());
         self.save(&meta)?;
         Ok(dashboard)
+    }
+
+    /// The dashboard with ID `id`.
+    pub fn dashboard(&self, id: Uuid) -> Option<DashboardMeta> {
+        self.lock().dashboards.iter().find(|d| d.id == id).cloned()
+    }
+
+    /// Every dashboard, in creation order.
+    pub fn dashboards(&self) -> Vec<DashboardMeta> {
+        self.lock().dashboards.clone()
+    }
+
+    /// Saves a project the way the internal route does: `save.id` naming an existing dashboard
+    /// updates it in place, any other id (or none) creates one. A name another dashboard holds
+    /// becomes `Name_1` (`Name_2`, …). `relations`, when given, replace the dashboard's tables
+    /// and must all be stored tables.
+    pub fn save_dashboard(&self, save: DashboardSave) -> Result<DashboardMeta, String> {
+        let mut meta = self.lock();
+        if let Some(relations) = &save.relations
+            && let Some(missing) = relations
+                .iter()
+                .find(|id| !meta.tables.values().any(|t| t.id == **id))
+        {
+            return Err(format!(
+                "entity `{missing}` not found: relations must be tables"
+            ));
+        }
+        let id = save.id.unwrap_or_else(Uuid::new_v4);
+        let now = meta.tick();
+        let name = save.name.as_deref().map(|n| meta.unique_name(n, id));
+        let dashboard = match meta.dashboard_mut(id) {
+            Some(existing) => {
+                if let Some(name) = name {
+                    existing.name = name;
+                }
+                if save.friendly_name.is_some() {
+                    existing.friendly_name = save.friendly_name;
+                }
+                if let Some(relations) = save.relations {
+                    existing.table_ids = relations;
+                }
+                existing.updated_on = now;
+                existing.clone()
+            }
+            None => {
+                let name = name
+                    .or_else(|| save.friendly_name.clone())
+                    .ok_or_else(|| "a project needs a `name` or `friendlyName`".to_owned())?;
+                let dashboard = DashboardMeta {
+                    id,
+                    name,
+                    friendly_name: save.friendly_name,
+                    table_ids: save.relations.unwrap_or_default(),
+                    layout: None,
+                    created_on: now,
+                    updated_on: now,
+                    layout_saved_on: now,
+                };
+                meta.dashboards.push(dashboard.clone());
+                dashboard
+            }
+        };
+        self.save(&meta)?;
+        Ok(dashboard)
+    }
+
+    /// Replaces the layout of dashboard `id`; `None` when there is no such dashboard.
+    pub fn set_layout(&self, id: Uuid, layout: Value) -> Result<Option<DashboardMeta>, String> {
+        let mut meta = self.lock();
+        let now = meta.tick();
+        let Some(dashboard) = meta.dashboard_mut(id) else {
+            return Ok(None);
+        };
+        dashboard.layout = Some(layout);
+        dashboard.layout_saved_on = now;
+        dashboard.updated_on = now;
+        let dashboard = dashboard.clone();
+        self.save(&meta)?;
+        Ok(Some(dashboard))
+    }
+
+    /// Renames dashboard `id` as a person in the web UI would (a taken name gets `_1`).
+    pub fn rename_dashboard(&self, id: Uuid, name: &str) -> Result<Option<DashboardMeta>, String> {
+        let mut meta = self.lock();
+        let unique = meta.unique_name(name, id);
+        let now = meta.tick();
+        let Some(dashboard) = meta.dashboard_mut(id) else {
+            return Ok(None);
+        };
+        dashboard.name = unique;
+        dashboard.friendly_name = Some(name.to_owned());
+        dashboard.updated_on = now;
+        let dashboard = dashboard.clone();
+        self.save(&meta)?;
+        Ok(Some(dashboard))
+    }
+
+    /// Deletes dashboard `id`, its layout and its grants; `false` when there was none.
+    pub fn delete_dashboard(&self, id: Uuid) -> Result<bool, String> {
+        let mut meta = self.lock();
+        let before = meta.dashboards.len();
+        meta.dashboards.retain(|d| d.id != id);
+        if meta.dashboards.len() == before {
+            return Ok(false);
+        }
+        meta.shares.retain(|_, s| s.entity_id != id);
+        self.save(&meta)?;
+        Ok(true)
     }
 
     /// The ID of a shareable entity: a dashboard ID, a table ID, or a table name.
@@ -472,24 +770,71 @@ impl Store {
 
     /// Grants `access` on `entity` to `group` (a canonical directory name).
     pub fn share(&self, entity: Uuid, group: &str, access: Access) -> Result<ShareOutcome, String> {
+        self.grant(entity, group, access)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// Grants `access` on `entity` to `group`, returning the permission row as it now is.
+    /// Asking for `Edit` where `View` was granted raises it; anything else already held is
+    /// left alone. A change advances the entity's `updatedOn`.
+    pub fn grant(
+        &self,
+        entity: Uuid,
+        group: &str,
+        access: Access,
+    ) -> Result<(ShareOutcome, ShareMeta), String> {
         let mut meta = self.lock();
         let key = format!("{entity}/{}", group.to_lowercase());
-        match meta.shares.get_mut(&key) {
-            Some(existing) if existing.access >= access => return Ok(ShareOutcome::AlreadyShared),
-            Some(existing) => existing.access = access,
-            None => {
-                meta.shares.insert(
-                    key,
-                    ShareMeta {
-                        entity_id: entity,
-                        group: group.to_owned(),
-                        access,
-                    },
-                );
+        let row = match meta.shares.get_mut(&key) {
+            Some(existing) if existing.access >= access => {
+                return Ok((ShareOutcome::AlreadyShared, existing.clone()));
             }
-        }
+            Some(existing) => {
+                existing.access = access;
+                existing.clone()
+            }
+            None => {
+                let row = ShareMeta {
+                    id: share_id(entity, group),
+                    entity_id: entity,
+                    group: group.to_owned(),
+                    access,
+                };
+                meta.shares.insert(key, row.clone());
+                row
+            }
+        };
+        meta.touch(entity);
         self.save(&meta)?;
-        Ok(ShareOutcome::Shared)
+        Ok((ShareOutcome::Shared, row))
+    }
+
+    /// The grants held on `entity` itself, by group.
+    pub fn shares_of(&self, entity: Uuid) -> Vec<ShareMeta> {
+        let meta = self.lock();
+        let prefix = format!("{entity}/");
+        meta.shares
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, s)| s.clone())
+            .collect()
+    }
+
+    /// Removes the permission row `id`; the row removed, `None` when there was none.
+    pub fn revoke(&self, id: Uuid) -> Result<Option<ShareMeta>, String> {
+        let mut meta = self.lock();
+        let Some(key) = meta
+            .shares
+            .iter()
+            .find(|(_, s)| s.id == id)
+            .map(|(k, _)| k.clone())
+        else {
+            return Ok(None);
+        };
+        let row = meta.shares.remove(&key).expect("found above");
+        meta.touch(row.entity_id);
+        self.save(&meta)?;
+        Ok(Some(row))
     }
 
     /// Records a function call that ran.

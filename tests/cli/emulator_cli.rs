@@ -10,10 +10,10 @@ use crate::common::{binary, grokform};
 use crate::emulator_http::api_at;
 
 /// A running `grokform emulator` process, killed on drop.
-struct Process {
-    child: Child,
-    addr: SocketAddr,
-    banner: String,
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub banner: String,
 }
 
 impl Drop for Process {
@@ -23,7 +23,8 @@ impl Drop for Process {
     }
 }
 
-fn spawn(args: &[&str]) -> Process {
+/// Starts `grokform emulator --port 0 ARGS` and reads its banner.
+pub fn spawn(args: &[&str]) -> Process {
     let mut child = Command::new(binary())
         .arg("emulator")
         .args(["--port", "0"])

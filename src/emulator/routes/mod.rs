@@ -5,8 +5,10 @@
 
 mod body;
 mod calls;
+mod control;
 mod dashboards;
 mod files;
+mod internal;
 mod tables;
 
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use tokio::sync::Notify;
 use super::answer::{self, ApiError};
 use super::app::{App, RequestRecord};
 use super::directory::ADMIN;
-use super::fault::{FaultAction, FaultRule};
+use super::fault::FaultAction;
 
 /// Answers one request. `kill` closes the request's connection without an answer.
 pub async fn handle(app: Arc<App>, kill: Arc<Notify>, req: Request<Body>) -> Response {
@@ -34,7 +36,7 @@ pub async fn handle(app: Arc<App>, kill: Arc<Notify>, req: Request<Body>) -> Res
         if !authorized {
             return answer::unauthorized();
         }
-        return control(&app, req, &path).await;
+        return control::handle(&app, req, &path).await;
     }
     let Some(api_path) = path
         .strip_prefix("/api")
@@ -97,11 +99,11 @@ async fn faulted(
     }
 }
 
-/// The public API, after `/api`.
+/// The API, after `/api`: the public routes under `/public/v1`, the internal ones beside them.
 async fn api(app: &Arc<App>, req: Request<Body>, api_path: &str) -> Response {
     let segments: Vec<&str> = api_path.trim_start_matches('/').split('/').collect();
     let ["public", "v1", rest @ ..] = segments.as_slice() else {
-        return answer::not_found();
+        return internal::handle(app, req, &segments).await;
     };
     let method = req.method().clone();
     let result = match (rest, &method) {
@@ -165,48 +167,6 @@ fn current_user() -> Response {
         "status": "active",
     }))
     .into_response()
-}
-
-/// Routes outside `/api` for tests and people: inspection, the request log, faults.
-async fn control(app: &Arc<App>, req: Request<Body>, path: &str) -> Response {
-    let method = req.method().clone();
-    match (path.trim_end_matches('/'), method) {
-        ("/_emulator/inspect", Method::GET) => axum::Json(app.store.inspect()).into_response(),
-        ("/_emulator/requests", Method::GET) => {
-            axum::Json(app.requests().snapshot()).into_response()
-        }
-        ("/_emulator/requests", Method::DELETE) => {
-            app.requests().clear();
-            StatusCode::NO_CONTENT.into_response()
-        }
-        ("/_emulator/faults", Method::GET) => axum::Json(app.faults().rules()).into_response(),
-        ("/_emulator/faults", Method::POST) => {
-            let bytes = match axum::body::to_bytes(req.into_body(), 1024 * 1024).await {
-                Ok(bytes) => bytes,
-                Err(_) => return answer::bad_request("the fault rule is larger than 1 MiB"),
-            };
-            let rule: FaultRule = match serde_json::from_slice(&bytes) {
-                Ok(rule) => rule,
-                Err(e) => {
-                    return answer::bad_request(&format!("the fault rule is not valid: {e}"));
-                }
-            };
-            if let Err(reason) = rule.validate() {
-                return answer::bad_request(&reason);
-            }
-            let mut faults = app.faults();
-            faults.add(rule);
-            axum::Json(faults.rules()).into_response()
-        }
-        ("/_emulator/faults", Method::DELETE) => {
-            app.faults().clear();
-            StatusCode::NO_CONTENT.into_response()
-        }
-        ("/_emulator/inspect" | "/_emulator/requests" | "/_emulator/faults", _) => {
-            answer::method_not_allowed("GET, POST, DELETE")
-        }
-        _ => answer::not_found(),
-    }
 }
 
 /// Decodes a path segment, failing as Datagrok does.
