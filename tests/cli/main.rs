@@ -11,6 +11,8 @@ mod emulator_http;
 mod emulator_python;
 mod emulator_robustness;
 mod help;
+mod keys;
+mod keys_property;
 mod plan_apply;
 mod project;
 mod schema;
