@@ -10,10 +10,13 @@
 mod action;
 mod attributes;
 mod change;
+mod diff;
 mod fresh;
+mod layout_diff;
 mod planner;
 mod schema;
 mod summary;
+mod targeting;
 #[cfg(test)]
 pub(crate) mod testing;
 

@@ -1,0 +1,224 @@
+//! What each kind of change sends to the server.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::error::{client_error, refused};
+use super::{ApplyError, Completed, Context, Event};
+use crate::address::{Address, Kind};
+use crate::client::Progress;
+use crate::plan::{Action, Change};
+use crate::state::{ResourceState, ResourceStatus};
+
+impl Context {
+    pub(super) async fn perform(&self, change: &Change) -> Result<Completed, ApplyError> {
+        let address = &change.address;
+        let remote_id = match (address.kind, change.action) {
+            (_, Action::NoOp) => None,
+            (_, Action::Forget) => {
+                self.record(address, None).await?;
+                None
+            }
+            (Kind::File, Action::Delete) => {
+                let (connector, path) = recorded_file(change);
+                self.delete_file(address, &connector, &path).await?;
+                self.record(address, None).await?;
+                None
+            }
+            (Kind::File, _) => {
+                let file = &self.model.files[&address.key];
+                let progress = self.progress(address, file.source.size);
+                self.client
+                    .upload_file(&file.connector, &file.path, &file.source.path, progress)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                if change.action == Action::Replace {
+                    // Uploaded first, then the old copy deleted: never a moment with neither.
+                    let (connector, path) = recorded_file(change);
+                    if !(connector.eq_ignore_ascii_case(&file.connector) && path == file.path) {
+                        self.delete_file(address, &connector, &path).await?;
+                    }
+                }
+                self.record_applied(change, None).await?;
+                None
+            }
+            (Kind::Table, _) => {
+                let table = &self.model.tables[&address.key];
+                let progress = self.progress(address, table.source.size);
+                let info = self
+                    .client
+                    .upload_table(&table.name, &table.source.path, progress)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                let previous = self.remote_id(address).await;
+                if change.action == Action::Update
+                    && previous.as_deref().is_some_and(|p| p != info.id)
+                {
+                    self.reporter.event(Event::Warning(format!(
+                        "{address}: the server answered the re-upload with a new ID ({} instead of {}); dashboards \
+                         showing the old table will be replaced by the next plan",
+                        info.id,
+                        previous.unwrap_or_default()
+                    )));
+                }
+                self.record_applied(change, Some(info.id.clone())).await?;
+                Some(info.id)
+            }
+            (Kind::Dashboard, _) => Some(self.create_dashboard(change).await?),
+            (Kind::Share, _) => {
+                let share = self
+                    .model
+                    .shares
+                    .iter()
+                    .find(|((d, g), _)| Address::share(d, g) == *address)
+                    .map(|(_, s)| s.clone())
+                    .ok_or_else(|| refused(address, "the share is no longer in the manifest"))?;
+                let dashboard = Address::dashboard(&share.dashboard);
+                let id = self.remote_id(&dashboard).await.ok_or_else(|| {
+                    refused(address, &format!("{dashboard} has no ID in the state"))
+                })?;
+                let outcome = self
+                    .client
+                    .share(&id, std::slice::from_ref(&share.group), share.access)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                if outcome
+                    .failed
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(&share.group))
+                    || outcome.status == "failed"
+                {
+                    return Err(refused(
+                        address,
+                        &format!(
+                            "the server could not share `{}` with `{}` (is the group or user name right?)",
+                            self.model.dashboards[&share.dashboard].name, share.group
+                        ),
+                    ));
+                }
+                self.record_applied(change, None).await?;
+                None
+            }
+            (Kind::Call, _) => {
+                let call = &self.model.calls[&address.key];
+                let params = self.fill_params(address, &call.params).await?;
+                let result = self
+                    .client
+                    .call_function(&call.function, &params)
+                    .await
+                    .map_err(|e| client_error(address, e))?;
+                self.record_applied(change, None).await?;
+                let _ = result;
+                None
+            }
+        };
+        Ok(Completed {
+            address: address.clone(),
+            action: change.action,
+            remote_id,
+        })
+    }
+
+    /// Creates (or re-creates) a dashboard, marking it uncertain in the saved state while the
+    /// request is out, so an interrupted create is never silently duplicated.
+    pub(super) async fn create_dashboard(&self, change: &Change) -> Result<String, ApplyError> {
+        let address = &change.address;
+        let dashboard = &self.model.dashboards[&address.key];
+        if change.uncertain && !self.confirm_uncertain.contains(address) {
+            return Err(ApplyError::Uncertain {
+                address: address.clone(),
+                name: dashboard.name.clone(),
+            });
+        }
+        let mut table_ids = Vec::with_capacity(dashboard.tables.len());
+        for table in &dashboard.tables {
+            let table = Address::table(table);
+            let id = self
+                .remote_id(&table)
+                .await
+                .ok_or_else(|| refused(address, &format!("{table} has no ID in the state")))?;
+            table_ids.push(id);
+        }
+        let layout = match &dashboard.layout {
+            Some(key) => {
+                let layout = &self.model.layouts[key];
+                Some(self.fill(address, &layout.text).await?)
+            }
+            None => None,
+        };
+
+        let previous = self.state.lock().await.resources.get(address).cloned();
+        let mut pending = previous.clone().unwrap_or_else(|| ResourceState {
+            kind: Kind::Dashboard,
+            remote_id: None,
+            inputs_hash: String::new(),
+            attributes: BTreeMap::new(),
+            applied_serial: 0,
+            status: ResourceStatus::Uncertain,
+        });
+        pending.status = ResourceStatus::Uncertain;
+        pending
+            .attributes
+            .insert("name".into(), dashboard.name.clone().into());
+        self.record(address, Some(pending)).await?;
+
+        match self
+            .client
+            .create_dashboard(&dashboard.name, &table_ids, layout.as_deref())
+            .await
+        {
+            Ok(info) => {
+                self.record_applied(change, Some(info.id.clone())).await?;
+                Ok(info.id)
+            }
+            Err(error) => {
+                if !error.may_have_committed() {
+                    // Nothing reached the server: put back what was there before.
+                    self.record(address, previous).await?;
+                }
+                Err(client_error(address, error))
+            }
+        }
+    }
+
+    pub(super) async fn delete_file(
+        &self,
+        address: &Address,
+        connector: &str,
+        path: &str,
+    ) -> Result<(), ApplyError> {
+        self.client
+            .delete_file(connector, path)
+            .await
+            .map_err(|e| client_error(address, e))
+    }
+
+    pub(super) fn progress(&self, address: &Address, total: u64) -> Progress {
+        self.reporter.event(Event::Upload {
+            address: address.clone(),
+            total,
+        });
+        let reporter = self.reporter.clone();
+        let address = address.clone();
+        Some(Arc::new(move |sent| {
+            reporter.event(Event::Progress {
+                address: address.clone(),
+                sent,
+            })
+        }))
+    }
+}
+
+/// The connector and path a file change's state entry recorded.
+fn recorded_file(change: &Change) -> (String, String) {
+    let attribute = |key: &str| {
+        change
+            .before
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    (attribute("connector"), attribute("path"))
+}

@@ -1,0 +1,125 @@
+//! Recording results in the state, and reading recorded IDs back.
+
+use std::sync::atomic::Ordering;
+
+use super::error::refused;
+use super::{ApplyError, Context};
+use crate::address::Address;
+use crate::model::template;
+use crate::plan::{self, Change};
+use crate::state::{ResourceState, ResourceStatus};
+
+impl Context {
+    /// Fills `${table.X.id}` / `${dashboard.X.id}` from the state; a missing ID is an error.
+    pub(super) async fn fill(&self, address: &Address, text: &str) -> Result<String, ApplyError> {
+        let state = self.state.lock().await;
+        let mut missing = None;
+        let filled = template::substitute(text, |a| {
+            let id = state.resources.get(a).and_then(|r| r.remote_id.clone());
+            if id.is_none() {
+                missing.get_or_insert_with(|| a.clone());
+            }
+            id
+        });
+        match missing {
+            Some(a) => Err(refused(
+                address,
+                &format!("`${{{a}.id}}` has no ID in the state"),
+            )),
+            None => Ok(filled),
+        }
+    }
+
+    pub(super) async fn fill_params(
+        &self,
+        address: &Address,
+        params: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ApplyError> {
+        let text = serde_json::to_string(params).expect("JSON values serialise");
+        let filled = self.fill(address, &text).await?;
+        serde_json::from_str(&filled)
+            .map_err(|e| refused(address, &format!("the filled params are not JSON: {e}")))
+    }
+
+    pub(super) async fn remote_id(&self, address: &Address) -> Option<String> {
+        let state = self.state.lock().await;
+        state
+            .resources
+            .get(address)
+            .filter(|r| r.status.is_applied())
+            .and_then(|r| r.remote_id.clone())
+    }
+
+    /// Records a successful change: the attributes the planner will compare against next time.
+    pub(super) async fn record_applied(
+        &self,
+        change: &Change,
+        remote_id: Option<String>,
+    ) -> Result<(), ApplyError> {
+        let address = &change.address;
+        let mut state = self.state.lock().await;
+        let ids = |a: &Address| {
+            if a == address {
+                return remote_id.clone();
+            }
+            state.resources.get(a).and_then(|r| r.remote_id.clone())
+        };
+        let attributes = plan::desired_attributes(&self.model, address, &ids);
+        let entry = ResourceState {
+            kind: address.kind,
+            remote_id: remote_id.clone(),
+            inputs_hash: change.inputs_hash.clone(),
+            attributes,
+            applied_serial: state.serial + 1,
+            status: ResourceStatus::Applied,
+        };
+        state.resources.insert(address.clone(), entry);
+        let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(state);
+        self.persist(address, record).await
+    }
+
+    /// Sets (or, with `None`, removes) one entry and saves.
+    pub(super) async fn record(
+        &self,
+        address: &Address,
+        entry: Option<ResourceState>,
+    ) -> Result<(), ApplyError> {
+        let mut state = self.state.lock().await;
+        match entry {
+            Some(mut entry) => {
+                entry.applied_serial = state.serial + 1;
+                state.resources.insert(address.clone(), entry);
+            }
+            None => {
+                state.resources.remove(address);
+            }
+        }
+        let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(state);
+        self.persist(address, record).await
+    }
+
+    /// Returns once the store holds `record` (and every record before it): at once when a
+    /// save that began after it was made has finished, else by saving the state now. No
+    /// action counts as done before its record is saved, so every successful action is in
+    /// the saved state before anything that depends on it starts.
+    async fn persist(&self, address: &Address, record: u64) -> Result<(), ApplyError> {
+        let mut saved = self.saved.lock().await;
+        if *saved >= record {
+            return Ok(());
+        }
+        let mut state = self.state.lock().await;
+        // read under the state lock: exactly the records this save writes
+        let covers = self.recorded.load(Ordering::SeqCst);
+        self.store
+            .save(&mut state)
+            .await
+            .map_err(|source| ApplyError::State {
+                address: address.clone(),
+                source,
+            })?;
+        *saved = covers;
+        Ok(())
+    }
+}
