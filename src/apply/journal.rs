@@ -1,16 +1,62 @@
-//! Recording results in the state, and reading recorded IDs back.
+//! The state while an apply runs: the one place that records results and saves them. Actions
+//! never touch the state themselves; they ask the journal, so the rule "no action counts as
+//! done before its record is saved" is kept in one type.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use tokio::sync::Mutex;
+
+use super::ApplyError;
 use super::error::refused;
-use super::{ApplyError, Context};
 use crate::address::Address;
-use crate::model::template;
+use crate::model::{Model, template};
 use crate::plan::{self, Change};
-use crate::state::{ResourceState, ResourceStatus};
+use crate::state::{ResourceState, ResourceStatus, State, StateStore};
 
-impl Context {
-    /// Fills `${table.X.id}` / `${dashboard.X.id}` from the state; a missing ID is an error.
+/// The state being applied to, and how much of it the store already holds.
+pub(super) struct Journal {
+    store: StateStore,
+    state: Mutex<State>,
+    /// How many records were made in `state`; bumped under the `state` lock.
+    recorded: AtomicU64,
+    /// How many of those the store holds. Its lock lets one save run at a time: records made
+    /// while a save runs are written together by the next one (group commit), so concurrent
+    /// actions share saves instead of each writing the whole state in turn.
+    saved: Mutex<u64>,
+}
+
+impl Journal {
+    pub(super) fn new(store: StateStore, state: State) -> Self {
+        Journal {
+            store,
+            state: Mutex::new(state),
+            recorded: AtomicU64::new(0),
+            saved: Mutex::new(0),
+        }
+    }
+
+    /// The state as recorded (and saved) so far.
+    pub(super) fn into_state(self) -> State {
+        self.state.into_inner()
+    }
+
+    /// The entry recorded for `address`, whatever its status.
+    pub(super) async fn entry(&self, address: &Address) -> Option<ResourceState> {
+        self.state.lock().await.resources.get(address).cloned()
+    }
+
+    /// The remote ID of an applied `address`.
+    pub(super) async fn remote_id(&self, address: &Address) -> Option<String> {
+        let state = self.state.lock().await;
+        state
+            .resources
+            .get(address)
+            .filter(|r| r.status.is_applied())
+            .and_then(|r| r.remote_id.clone())
+    }
+
+    /// Fills `${table.X.id}` / `${dashboard.X.id}` in `text` from the state, for the change
+    /// at `address`; a missing ID is an error.
     pub(super) async fn fill(&self, address: &Address, text: &str) -> Result<String, ApplyError> {
         let state = self.state.lock().await;
         let mut missing = None;
@@ -30,29 +76,10 @@ impl Context {
         }
     }
 
-    pub(super) async fn fill_params(
-        &self,
-        address: &Address,
-        params: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<serde_json::Map<String, serde_json::Value>, ApplyError> {
-        let text = serde_json::to_string(params).expect("JSON values serialise");
-        let filled = self.fill(address, &text).await?;
-        serde_json::from_str(&filled)
-            .map_err(|e| refused(address, &format!("the filled params are not JSON: {e}")))
-    }
-
-    pub(super) async fn remote_id(&self, address: &Address) -> Option<String> {
-        let state = self.state.lock().await;
-        state
-            .resources
-            .get(address)
-            .filter(|r| r.status.is_applied())
-            .and_then(|r| r.remote_id.clone())
-    }
-
     /// Records a successful change: the attributes the planner will compare against next time.
     pub(super) async fn record_applied(
         &self,
+        model: &Model,
         change: &Change,
         remote_id: Option<String>,
     ) -> Result<(), ApplyError> {
@@ -64,7 +91,7 @@ impl Context {
             }
             state.resources.get(a).and_then(|r| r.remote_id.clone())
         };
-        let attributes = plan::desired_attributes(&self.model, address, &ids);
+        let attributes = plan::desired_attributes(model, address, &ids);
         let entry = ResourceState {
             kind: address.kind,
             remote_id: remote_id.clone(),

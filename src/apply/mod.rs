@@ -1,7 +1,8 @@
 //! Runs a plan against a server: every change in dependency order with bounded concurrency,
 //! recording each success in the state (and saving it) before anything that depends on it
-//! starts. The scheduling rules live in `executor` (generic, tested without a server); this
-//! module maps plan changes to client calls and state records.
+//! starts. The scheduling rules live in `executor` (generic, tested without a server), what
+//! each kind of change sends in `actions`, and the recording of results in `journal`, the only
+//! writer of the state while an apply runs.
 //!
 //! Safety rules, in the order they matter:
 //! - the state is saved after every successful action, so a failure or an interrupt loses
@@ -12,7 +13,7 @@
 
 mod actions;
 mod error;
-pub mod executor;
+mod executor;
 mod journal;
 mod report;
 
@@ -23,15 +24,15 @@ pub use report::{
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
-use tokio::sync::{Mutex, watch};
+use tokio::sync::watch;
 
 use crate::address::Address;
 use crate::client::Client;
 use crate::model::Model;
 use crate::plan::{Action, Change, Plan};
 use crate::state::{State, StateStore};
+use journal::Journal;
 
 /// How to run an apply.
 #[derive(Clone, Debug)]
@@ -80,10 +81,7 @@ pub async fn apply(
     let context = Arc::new(Context {
         model: model.clone(),
         client: client.clone(),
-        store: store.clone(),
-        state: Mutex::new(state),
-        recorded: AtomicU64::new(0),
-        saved: Mutex::new(0),
+        journal: Journal::new(store.clone(), state),
         changes,
         confirm_uncertain: options.confirm_uncertain.clone(),
         reporter: reporter.clone(),
@@ -118,7 +116,7 @@ pub async fn apply(
     .await;
     let context = Arc::into_inner(context).expect("every task has finished");
     let completed = context.completed.into_inner().expect("not poisoned");
-    let state = context.state.into_inner();
+    let state = context.journal.into_state();
     (ApplyReport::from_outcome(plan, outcome, completed), state)
 }
 
@@ -126,14 +124,7 @@ pub async fn apply(
 struct Context {
     model: Model,
     client: Client,
-    store: StateStore,
-    state: Mutex<State>,
-    /// How many records were made in `state`; bumped under the `state` lock.
-    recorded: AtomicU64,
-    /// How many of those the store holds. Its lock lets one save run at a time: records made
-    /// while a save runs are written together by the next one (group commit), so concurrent
-    /// actions share saves instead of each writing the whole state in turn.
-    saved: Mutex<u64>,
+    journal: Journal,
     changes: BTreeMap<Address, Change>,
     confirm_uncertain: Vec<Address>,
     reporter: Arc<dyn Reporter>,
