@@ -12,8 +12,8 @@ pub mod emulator;
 pub mod graph;
 pub mod manifest;
 pub mod model;
-pub mod plan;
-pub mod render;
+pub(crate) mod plan;
+pub(crate) mod render;
 pub mod state;
 
 #[cfg(test)]

@@ -18,9 +18,7 @@ mod journal;
 mod report;
 
 pub use error::ApplyError;
-pub use report::{
-    ApplyReport, Completed, Event, Failure, Reporter, json_schema as report_json_schema,
-};
+pub use report::{ApplyReport, Completed, Event, Reporter};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -68,38 +68,6 @@ impl fmt::Display for Stale {
     }
 }
 
-/// The state lives on another server than the one this run targets.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
-#[error("the state was applied to `{recorded}` but this run targets `{requested}`")]
-#[diagnostic(
-    code(grokform::plan::server_mismatch),
-    help(
-        "pass `--server {recorded}`, or select the environment whose state belongs to `{requested}`"
-    )
-)]
-pub struct ServerMismatch {
-    pub recorded: String,
-    pub requested: String,
-}
-
-/// `Err` when `state` records a server other than `server` (compared without a trailing `/`,
-/// case-insensitively, and without credentials). Planning against it would silently create
-/// everything again there, so `cli` refuses before planning.
-pub fn check_server(state: &State, server: &str) -> Result<(), ServerMismatch> {
-    let clean = |url: &str| super::planner::without_userinfo(url);
-    let same = |a: &str, b: &str| {
-        a.trim_end_matches('/')
-            .eq_ignore_ascii_case(b.trim_end_matches('/'))
-    };
-    match &state.server {
-        Some(recorded) if !same(&clean(recorded), &clean(server)) => Err(ServerMismatch {
-            recorded: clean(recorded),
-            requested: clean(server),
-        }),
-        _ => Ok(()),
-    }
-}
-
 /// `Ok` when `saved` was made against `current_state` as it is now, for `server`, from the
 /// inputs `current_model` hashes now; otherwise every difference.
 pub fn check_fresh(
@@ -182,19 +150,6 @@ mod tests {
             environment: model.environment.clone(),
             targets: vec![],
         }
-    }
-
-    #[test]
-    fn a_state_of_another_server_is_refused() {
-        let mut state = State::new();
-        assert_eq!(check_server(&state, "https://a.example.com/api"), Ok(()));
-        state.server = Some("https://a.example.com/api/".into());
-        assert_eq!(check_server(&state, "https://A.example.com/api"), Ok(()));
-        let err = check_server(&state, "https://bot:pw@b.example.com/api").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the state was applied to `https://a.example.com/api/` but this run targets `https://b.example.com/api`"
-        );
     }
 
     #[test]

@@ -28,11 +28,10 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 
 pub use action::Action;
-pub use attributes::{desired_attributes, inputs, inputs_hash};
+pub use attributes::{desired_attributes, inputs};
 pub use change::{Change, CsvChange};
-pub use fresh::{ServerMismatch, Stale, StaleReason, check_fresh, check_server};
+pub use fresh::check_fresh;
 pub use planner::plan;
-pub use schema::json_schema;
 pub use summary::Summary;
 
 /// The saved-plan format; bumped on incompatible changes (documented in the README, "Plan format").
@@ -101,11 +100,6 @@ impl Plan {
     /// The change for `address`, if the plan has one.
     pub fn change(&self, address: &Address) -> Option<&Change> {
         self.changes.iter().find(|c| &c.address == address)
-    }
-
-    /// Whether `--target` limited the plan.
-    pub fn is_partial(&self) -> bool {
-        !self.targets.is_empty()
     }
 }
 

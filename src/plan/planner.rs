@@ -43,15 +43,6 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
     }
 
     let mut warnings = BTreeSet::new();
-    if let Some(recorded) = &state.server
-        && normalise(recorded) != normalise(&options.server)
-    {
-        warnings.insert(format!(
-            "the state was applied to `{}` but this plan targets `{}`: every resource would be created again there",
-            without_userinfo(recorded),
-            without_userinfo(&options.server)
-        ));
-    }
 
     let keep = targeted(&options.targets, &deps, &mut warnings);
     let mut changes = Vec::with_capacity(order.len());
@@ -133,11 +124,6 @@ pub(crate) fn without_userinfo(url: &str) -> String {
         Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
         None => url.to_string(),
     }
-}
-
-/// Server URLs compare without a trailing slash and case-insensitively.
-fn normalise(url: &str) -> String {
-    url.trim_end_matches('/').to_ascii_lowercase()
 }
 
 pub(super) fn plural(n: usize) -> &'static str {

@@ -1,11 +1,11 @@
 //! The JSON Schema of the saved-plan format (`schema/plan.schema.json`), generated from the
-//! types so that it cannot drift from them.
+//! types so that it cannot drift from them: the schema of addresses here, the check that the
+//! committed file is the generated one in the tests.
 
 use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::Plan;
 use crate::address::Address;
 
 /// Addresses serialise as their text form (`share.overview.Analysts`).
@@ -23,19 +23,18 @@ impl JsonSchema for Address {
     }
 }
 
-/// The JSON Schema of [`Plan`] as a JSON value (pretty-print it for `schema/plan.schema.json`).
-pub fn json_schema() -> serde_json::Value {
-    schemars::schema_for!(Plan).to_value()
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
-    use super::*;
     use crate::plan::testing::{Fixture, applied};
     use crate::plan::{PlanOptions, plan};
     use crate::state::State;
+
+    /// The JSON Schema of [`Plan`](crate::plan::Plan): what `schema/plan.schema.json` must hold.
+    fn json_schema() -> serde_json::Value {
+        schemars::schema_for!(crate::plan::Plan).to_value()
+    }
 
     fn committed_path() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/plan.schema.json")
