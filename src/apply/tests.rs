@@ -77,8 +77,10 @@ async fn concurrent_actions_share_saves_but_each_is_saved_before_its_dependents_
             server: emulator.url(),
             environment: None,
             targets: vec![],
+            replace: vec![],
         },
-    );
+    )
+    .unwrap();
     let reporter = Arc::new(DiskCheck {
         path: dir.path().join(".grokform/state.json"),
         violations: StdMutex::default(),

@@ -33,6 +33,10 @@ pub struct Args {
     #[arg(long = "target", value_name = "ADDRESS", conflicts_with = "plan_file")]
     pub targets: Vec<Address>,
 
+    /// Replace ADDRESS even when nothing changed (repeatable); see `grokform plan --help`.
+    #[arg(long = "replace", value_name = "ADDRESS", conflicts_with = "plan_file")]
+    pub replace: Vec<Address>,
+
     /// Do not ask for confirmation (required when standard input is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
@@ -108,8 +112,9 @@ async fn apply_locked(
                 server: session.server.clone(),
                 environment: session.model.environment.clone(),
                 targets: args.targets.clone(),
+                replace: args.replace.clone(),
             },
-        ),
+        )?,
     };
     if !plan.has_changes() {
         if args.format == ReportFormat::Human {

@@ -15,6 +15,9 @@ use crate::state::{ResourceState, ResourceStatus};
 
 pub(super) type Attributes = BTreeMap<String, Value>;
 
+/// The reason every change forced by `--replace` gives first.
+const REPLACE_REQUESTED: &str = "replacement requested with --replace";
+
 /// One address of the model, planned against its state entry.
 pub(super) struct Planner<'a> {
     pub(super) model: &'a Model,
@@ -23,6 +26,8 @@ pub(super) struct Planner<'a> {
     pub(super) depends_on: &'a [Address],
     pub(super) recorded: Option<&'a ResourceState>,
     pub(super) after: Attributes,
+    /// `--replace` names this address.
+    pub(super) replace: bool,
 }
 
 impl Planner<'_> {
@@ -52,6 +57,12 @@ impl Planner<'_> {
                     Kind::Call => "never run".to_string(),
                     _ => "new".to_string(),
                 });
+                if self.replace {
+                    change.warnings.push(format!(
+                        "{}: `--replace` changes nothing: it was never applied, so it is created anyway",
+                        self.address
+                    ));
+                }
             }
             Some(recorded) if recorded.status == ResourceStatus::Uncertain => {
                 change.action = Action::Create;
@@ -69,13 +80,18 @@ impl Planner<'_> {
                     self.address, self.address.kind
                 ));
             }
-            Some(recorded) => match self.address.kind {
-                Kind::File => self.file(recorded, &mut change),
-                Kind::Table => self.table(recorded, &mut change),
-                Kind::Dashboard => self.dashboard(recorded, &mut change),
-                Kind::Share => self.share(recorded, &mut change),
-                Kind::Call => self.call(recorded, &mut change),
-            },
+            Some(recorded) => {
+                match self.address.kind {
+                    Kind::File => self.file(recorded, &mut change),
+                    Kind::Table => self.table(recorded, &mut change),
+                    Kind::Dashboard => self.dashboard(recorded, &mut change),
+                    Kind::Share => self.share(recorded, &mut change),
+                    Kind::Call => self.call(recorded, &mut change),
+                }
+                if self.replace {
+                    self.force(&mut change);
+                }
+            }
         }
         if self.address.kind == Kind::Table {
             change.csv = Some(self.csv(change.before.as_ref()));
@@ -136,6 +152,10 @@ impl Planner<'_> {
 
     fn dashboard(&self, recorded: &ResourceState, change: &mut Change) {
         let mut reasons = std::mem::take(&mut change.reasons);
+        if self.replace {
+            // the only way to replace a dashboard: a new one, as for any other reason below
+            reasons.push(REPLACE_REQUESTED.into());
+        }
         if self.differs(recorded, "name") {
             reasons.push(format!(
                 "name changed: `{}` → `{}`",
@@ -263,6 +283,32 @@ impl Planner<'_> {
         }
         if !change.reasons.is_empty() {
             change.action = Action::Run;
+        }
+    }
+
+    /// `--replace` on an applied address. A dashboard is replaced by `dashboard()`, like for
+    /// any other reason (a new one, its URL changes). The public API cannot make a second table
+    /// under the same name or a second file at the same path, so a table or file is replaced
+    /// by uploading it again (its ID stays), a share by granting it again, a call by running it
+    /// again. An address that changes anyway keeps its action.
+    fn force(&self, change: &mut Change) {
+        let (action, how) = match self.address.kind {
+            Kind::Dashboard => return,
+            Kind::File => (Action::Update, "uploaded again to the same path"),
+            Kind::Table => (
+                Action::Update,
+                "its CSV is uploaded again under the same name, which keeps the table's ID",
+            ),
+            Kind::Share => (Action::Update, "granted again"),
+            Kind::Call => (Action::Run, "run again"),
+        };
+        if change.action == Action::NoOp {
+            change.action = action;
+            change
+                .reasons
+                .insert(0, format!("{REPLACE_REQUESTED}: {how}"));
+        } else {
+            change.reasons.insert(0, REPLACE_REQUESTED.into());
         }
     }
 

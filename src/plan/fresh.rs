@@ -149,6 +149,7 @@ mod tests {
             server: "https://dg.example.com/api".into(),
             environment: model.environment.clone(),
             targets: vec![],
+            replace: vec![],
         }
     }
 
@@ -156,7 +157,7 @@ mod tests {
     fn a_fresh_plan_passes() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options(&model));
+        let saved = plan(&model, &state, &options(&model)).unwrap();
         assert_eq!(
             check_fresh(&saved, &model, &state, "https://dg.example.com/api/"),
             Ok(())
@@ -166,7 +167,7 @@ mod tests {
     #[test]
     fn a_plan_made_before_the_first_apply_stays_fresh_until_someone_applies() {
         let model = Fixture::sales().model();
-        let saved = plan(&model, &State::new(), &options(&model));
+        let saved = plan(&model, &State::new(), &options(&model)).unwrap();
         // Another run with no state yet invents another lineage: still the same (empty) state.
         assert_eq!(
             check_fresh(&saved, &model, &State::new(), "https://dg.example.com/api"),
@@ -187,7 +188,7 @@ mod tests {
     fn says_exactly_what_went_stale() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options(&model));
+        let saved = plan(&model, &state, &options(&model)).unwrap();
 
         let mut moved = state.clone();
         moved.serial += 1;

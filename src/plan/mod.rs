@@ -11,6 +11,7 @@ mod action;
 mod attributes;
 mod change;
 mod diff;
+mod error;
 mod fresh;
 mod layout_diff;
 mod planner;
@@ -30,6 +31,7 @@ use crate::address::Address;
 pub use action::Action;
 pub use attributes::{desired_attributes, inputs};
 pub use change::{Change, CsvChange};
+pub use error::PlanError;
 pub use fresh::check_fresh;
 pub use planner::plan;
 pub use summary::Summary;
@@ -49,6 +51,8 @@ pub struct PlanOptions {
     pub environment: Option<String>,
     /// `--target` addresses; empty means everything.
     pub targets: Vec<Address>,
+    /// `--replace` addresses: replaced even when nothing changed.
+    pub replace: Vec<Address>,
 }
 
 /// The state a plan was made against; `apply FILE` refuses when it moved.
@@ -105,6 +109,9 @@ impl Plan {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod replace_tests;
 
 #[cfg(test)]
 mod convergence;

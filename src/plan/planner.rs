@@ -6,14 +6,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::attributes::{desired_attributes, inputs};
 use super::diff::{Planner, removed};
 use super::targeting::targeted;
-use super::{Action, Change, FORMAT_VERSION, Plan, PlanOptions, StateRef};
+use super::{Action, Change, FORMAT_VERSION, Plan, PlanError, PlanOptions, StateRef};
 use crate::address::{Address, Kind};
 use crate::graph;
+use crate::manifest::problem::did_you_mean;
 use crate::model::Model;
 use crate::state::State;
 
 /// Plans `model` against `state` for `options.server`. Pure: no clock, env, fs or network.
-pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
+/// Refuses (rather than plan around) a `--replace` of an address the manifest lacks.
+pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
+    check_replace(model, state, &options.replace)?;
     let mut deps = model.dependencies();
     for address in state.resources.keys() {
         deps.entry(address.clone()).or_default();
@@ -34,6 +37,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
                 depends_on: &deps[address],
                 recorded: state.resources.get(address),
                 after,
+                replace: options.replace.contains(address),
             }
             .plan()
         } else {
@@ -43,8 +47,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
     }
 
     let mut warnings = BTreeSet::new();
-
-    let keep = targeted(&options.targets, &deps, &mut warnings);
+    let keep = targeted(&options.targets, &options.replace, &deps, &mut warnings);
     let mut changes = Vec::with_capacity(order.len());
     let mut left_out = 0;
     for address in &order {
@@ -60,7 +63,8 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
     }
     if keep.is_some() {
         warnings.insert(format!(
-            "this plan is partial: only the `--target` addresses and what they depend on are planned; {left_out} pending change{} outside them {} not included",
+            "this plan is partial: only the `--target`{} addresses and what they depend on are planned; {left_out} pending change{} outside them {} not included",
+            if options.replace.is_empty() { "" } else { " and `--replace`" },
             plural(left_out),
             if left_out == 1 { "is" } else { "are" }
         ));
@@ -69,7 +73,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
         warnings.extend(change.warnings.iter().cloned());
     }
 
-    Plan {
+    Ok(Plan {
         format_version: FORMAT_VERSION,
         environment: options.environment.clone(),
         server: without_userinfo(&options.server),
@@ -81,7 +85,32 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
         targets: options.targets.clone(),
         changes,
         warnings: warnings.into_iter().collect(),
+    })
+}
+
+/// `Err` for the first `--replace` address that is not a resource of the manifest.
+fn check_replace(model: &Model, state: &State, replace: &[Address]) -> Result<(), PlanError> {
+    for address in replace {
+        if model_has(model, address) {
+            continue;
+        }
+        if state.resources.contains_key(address) {
+            return Err(PlanError::ReplaceRemoved {
+                address: address.clone(),
+            });
+        }
+        let known: Vec<String> = model
+            .dependencies()
+            .keys()
+            .map(Address::to_string)
+            .collect();
+        let hint = did_you_mean(&address.to_string(), known.iter().map(String::as_str));
+        return Err(PlanError::ReplaceUnknown {
+            address: address.clone(),
+            hint,
+        });
     }
+    Ok(())
 }
 
 /// The remote ID `address` will have when what depends on it is applied: the state's, unless

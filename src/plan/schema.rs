@@ -60,13 +60,14 @@ mod tests {
             server: "https://dg.example.com/api".into(),
             environment: Some("staging".into()),
             targets: vec![],
+            replace: vec![],
         };
-        let first = plan(&model, &State::new(), &options);
+        let first = plan(&model, &State::new(), &options).unwrap();
         let mut changed = Fixture::sales();
         changed.table_csv("orders", "id,amount,discount\n1,5,0\n2,6,1\n");
         changed.layout("{\"#type\":\"ViewLayout\",\"table\":\"${table.orders.id}\",\"x\":2}");
         changed.remove_share("overview", "Managers");
-        let second = plan(&changed.model(), &applied(&model, &State::new()), &options);
+        let second = plan(&changed.model(), &applied(&model, &State::new()), &options).unwrap();
         for p in [first, second] {
             let text = crate::render::json(&p);
             let value: serde_json::Value = serde_json::from_str(&text).unwrap();

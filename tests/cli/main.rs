@@ -13,6 +13,7 @@ mod emulator_robustness;
 mod help;
 mod plan_apply;
 mod project;
+mod replace;
 mod schema;
 mod state;
 mod validate;
