@@ -329,60 +329,6 @@ impl Planner<'_> {
     }
 }
 
-/// The change for an address in the state and no longer in the manifest.
-pub(super) fn removed(address: &Address, recorded: &ResourceState) -> Change {
-    let attrs = &recorded.attributes;
-    let (action, warning) = match address.kind {
-        Kind::File => (Action::Delete, None),
-        Kind::Table => (
-            Action::Forget,
-            Some(format!(
-                "{address}: removed from the manifest; the table `{}` stays on the server (the public API cannot delete tables) and grokform stops managing it",
-                string(attrs, "name")
-            )),
-        ),
-        Kind::Dashboard => (
-            Action::Forget,
-            Some(format!(
-                "{address}: removed from the manifest; the dashboard `{}`{} stays on the server (the public API cannot delete dashboards) and grokform stops managing it",
-                string(attrs, "name"),
-                recorded
-                    .remote_id
-                    .as_ref()
-                    .map(|id| format!(" at `/p/{id}`"))
-                    .unwrap_or_default()
-            )),
-        ),
-        Kind::Share => (
-            Action::Forget,
-            Some(format!(
-                "{address}: removed from the manifest; `{}` keeps its {} access to dashboard `{}` (the public API cannot revoke shares); remove it in Datagrok",
-                string(attrs, "group"),
-                string(attrs, "access"),
-                string(attrs, "dashboard")
-            )),
-        ),
-        Kind::Call => (Action::Forget, None),
-    };
-    Change {
-        address: address.clone(),
-        action,
-        reasons: vec![match address.kind {
-            Kind::Call => "removed from the manifest; nothing on the server to remove".into(),
-            _ => "removed from the manifest".into(),
-        }],
-        depends_on: vec![],
-        remote_id: recorded.remote_id.clone(),
-        before: Some(attrs.clone()),
-        after: None,
-        layout_diff: None,
-        csv: None,
-        warnings: warning.into_iter().collect(),
-        uncertain: false,
-        inputs_hash: String::new(),
-    }
-}
-
 fn contains_unknown(value: Option<&Value>) -> bool {
     match value {
         Some(Value::String(s)) => s.contains(UNKNOWN),
@@ -392,7 +338,7 @@ fn contains_unknown(value: Option<&Value>) -> bool {
     }
 }
 
-fn string(attrs: &Attributes, key: &str) -> String {
+pub(super) fn string(attrs: &Attributes, key: &str) -> String {
     match attrs.get(key) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),

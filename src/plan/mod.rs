@@ -15,6 +15,7 @@ mod error;
 mod fresh;
 mod layout_diff;
 mod planner;
+mod removed;
 mod schema;
 mod summary;
 mod targeting;

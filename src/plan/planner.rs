@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::attributes::{desired_attributes, inputs};
-use super::diff::{Planner, removed};
+use super::diff::Planner;
+use super::removed::removed;
 use super::targeting::targeted;
 use super::{Action, Change, FORMAT_VERSION, Plan, PlanError, PlanOptions, StateRef};
 use crate::address::{Address, Kind};
