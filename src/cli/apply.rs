@@ -103,6 +103,7 @@ async fn apply_locked(
         Some(saved) => {
             // `Stale` says "the saved plan is stale: …" and carries its own help.
             plan::check_fresh(&saved, &session.model, &state, &session.server)?;
+            plan::check_columns(&saved, &session.model)?;
             saved
         }
         None => plan::plan(

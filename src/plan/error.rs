@@ -1,6 +1,8 @@
-//! Why no plan can be made. The planner refuses instead of planning around a mistake, so that
-//! `plan` exits 1 and `apply`, which plans the same way, never starts.
+//! Why no plan can be made. The planner refuses instead of planning around a mistake (or
+//! around an upload that would break a dashboard), so that `plan` exits 1 and `apply`, which
+//! plans the same way, never starts.
 
+use super::column_safety::ColumnsInUse;
 use crate::address::Address;
 
 /// A request the planner cannot honour.
@@ -26,6 +28,9 @@ pub enum PlanError {
         )
     )]
     ReplaceRemoved { address: Address },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ColumnsInUse(#[from] ColumnsInUse),
 }
 
 const REPLACE_HELP: &str = "`--replace` takes the address of a resource of the manifest, e.g. `dashboard.KEY` or `table.KEY`";

@@ -10,6 +10,7 @@
 mod action;
 mod attributes;
 mod change;
+mod column_safety;
 mod diff;
 mod error;
 mod fresh;
@@ -32,6 +33,7 @@ use crate::address::Address;
 pub use action::Action;
 pub use attributes::{desired_attributes, inputs};
 pub use change::{Change, CsvChange};
+pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
 pub use fresh::check_fresh;
 pub use planner::plan;

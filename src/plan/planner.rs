@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::attributes::{desired_attributes, inputs};
+use super::column_safety;
 use super::diff::Planner;
 use super::removed::removed;
 use super::targeting::targeted;
@@ -15,7 +16,8 @@ use crate::model::Model;
 use crate::state::State;
 
 /// Plans `model` against `state` for `options.server`. Pure: no clock, env, fs or network.
-/// Refuses (rather than plan around) a `--replace` of an address the manifest lacks.
+/// Refuses (rather than plan around) a `--replace` of an address the manifest lacks, and an
+/// upload that drops a column a dashboard's layout uses (`column_safety`).
 pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
     check_replace(model, state, &options.replace)?;
     let mut deps = model.dependencies();
@@ -70,6 +72,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
             if left_out == 1 { "is" } else { "are" }
         ));
     }
+    column_safety::check(model, &changes, &mut warnings)?;
     for change in &changes {
         warnings.extend(change.warnings.iter().cloned());
     }

@@ -127,6 +127,7 @@ impl Fixture {
                 name: name.into(),
                 source: source(&format!("data/{key}.csv"), csv),
                 csv: csv_summary(csv),
+                allow_column_removal: false,
             },
         );
     }

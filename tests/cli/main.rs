@@ -15,6 +15,7 @@ mod plan_apply;
 mod project;
 mod replace;
 mod schema;
+mod schema_safety;
 mod state;
 mod validate;
 mod workflow;
