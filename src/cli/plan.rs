@@ -24,6 +24,12 @@ pub struct Args {
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<Address>,
 
+    /// Replace ADDRESS even when nothing changed (repeatable), e.g. a dashboard edited on the
+    /// server beyond repair: a dashboard is created anew (new URL, shares granted again), a
+    /// table or file uploaded again, a share granted again, a call run again.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<Address>,
+
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -74,8 +80,9 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             server: session.server.clone(),
             environment: session.model.environment.clone(),
             targets: args.targets.clone(),
+            replace: args.replace.clone(),
         };
-        let plan = plan::plan(&session.model, &state, &options);
+        let plan = plan::plan(&session.model, &state, &options)?;
         print_plan(&plan, args.format);
         if let Some(out) = &args.out {
             save(&plan, out)?;

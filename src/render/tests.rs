@@ -14,7 +14,7 @@ fn mixed() -> Plan {
     changed.layout(&LAYOUT.replace("\"bar\"", "\"line\""));
     changed.remove_share("overview", "Managers");
     changed.model_mut().files.clear();
-    plan(&changed.model(), &state, &options())
+    plan(&changed.model(), &state, &options()).unwrap()
 }
 
 /// A plan whose layout diff is thousands of lines long.
@@ -33,7 +33,7 @@ fn huge() -> Plan {
     let state = applied(&fixture.model(), &empty_state());
     fixture.layout(&layout("b"));
     fixture.table_csv("customers", "id,name,city\n1,Ann,Oslo\n");
-    plan(&fixture.model(), &state, &options())
+    plan(&fixture.model(), &state, &options()).unwrap()
 }
 
 #[test]
@@ -80,7 +80,10 @@ fn markdown_mixed() {
 fn markdown_without_changes() {
     let fixture = Fixture::sales();
     let state = applied(&fixture.model(), &empty_state());
-    let text = markdown(&plan(&fixture.model(), &state, &options()), DEFAULT_LIMIT);
+    let text = markdown(
+        &plan(&fixture.model(), &state, &options()).unwrap(),
+        DEFAULT_LIMIT,
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -124,7 +127,7 @@ fn markdown_drops_whole_sections_when_cutting_diffs_is_not_enough() {
             "id\n1\n",
         );
     }
-    let plan = plan(&fixture.model(), &empty_state(), &options());
+    let plan = plan(&fixture.model(), &empty_state(), &options()).unwrap();
     let text = markdown(&plan, 6_000);
     assert!(text.chars().count() <= 6_000, "{}", text.chars().count());
     assert!(
