@@ -175,13 +175,13 @@ fn segment(raw: &str) -> Result<String, ApiError> {
 }
 
 /// Runs blocking store work off the async workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ApiError::new(format!("the emulator failed internally: {e}")))?
-        .map_err(ApiError::new)
+        .map_err(Into::into)
 }
 
 /// `http://host` of the request, for URLs in answers.
