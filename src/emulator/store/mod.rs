@@ -306,3 +306,83 @@ impl Drop for Store {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The data folder as a crash would leave it: a copy of its snapshot and journal, taken
+    /// while the store is still open (no clean stop folds the journal).
+    fn crashed_copy(from: &Path) -> tempfile::TempDir {
+        let to = tempfile::tempdir().unwrap();
+        for name in ["state.json", "journal.jsonl"] {
+            if from.join(name).exists() {
+                std::fs::copy(from.join(name), to.path().join(name)).unwrap();
+            }
+        }
+        to
+    }
+
+    #[test]
+    fn concurrent_changes_are_all_journaled_in_commit_order() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(Some(data.path())).unwrap());
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let store = Arc::clone(&store);
+                std::thread::spawn(move || {
+                    for i in 0..100 {
+                        store.record_call(format!("T{t}"), json!({"i": i})).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let copy = crashed_copy(data.path());
+        let lines = std::fs::read_to_string(copy.path().join("journal.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 800);
+        let reopened = Store::open(Some(copy.path())).unwrap();
+        assert_eq!(reopened.inspect(), store.inspect());
+        let calls = reopened.inspect()["calls"].as_array().unwrap().clone();
+        for t in 0..8 {
+            let of_thread: Vec<&Value> = calls
+                .iter()
+                .filter(|c| c["function"] == format!("T{t}"))
+                .map(|c| &c["params"]["i"])
+                .collect();
+            let expected: Vec<Value> = (0..100).map(|i| json!(i)).collect();
+            assert_eq!(of_thread, expected.iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_journal_past_the_bound_is_folded_into_the_snapshot() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store::open(Some(data.path())).unwrap();
+        let big = "x".repeat(300 * 1024);
+        for i in 0..5 {
+            store
+                .record_call(format!("F{i}"), json!({"padding": big}))
+                .unwrap();
+        }
+        let journal = std::fs::metadata(data.path().join("journal.jsonl"))
+            .unwrap()
+            .len();
+        assert!(journal < COMPACT_AT_LEAST, "journal of {journal} bytes");
+        assert!(data.path().join("state.json").exists());
+        let copy = crashed_copy(data.path());
+        assert_eq!(
+            Store::open(Some(copy.path())).unwrap().inspect(),
+            store.inspect()
+        );
+        // a clean stop folds everything and leaves no journal
+        let held = store.inspect();
+        drop(store);
+        assert!(!data.path().join("journal.jsonl").exists());
+        assert_eq!(Store::open(Some(data.path())).unwrap().inspect(), held);
+    }
+}
