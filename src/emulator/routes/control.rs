@@ -213,7 +213,7 @@ async fn rename(app: &Arc<App>, req: Request<Body>, raw: &str) -> Answer {
     let renamed = blocking(move || store_app.store.rename_dashboard(dashboard, &name))
         .await?
         .ok_or_else(|| Failure::missing("dashboard", dashboard))?;
-    let tables = index(app.store.tables());
+    let tables = index(app.store.tables_by_id(&renamed.table_ids));
     Ok(axum::Json(shapes::project(&renamed, &tables, true)).into_response())
 }
 

@@ -39,9 +39,10 @@ impl Store {
         self.lock().dashboard(id).cloned()
     }
 
-    /// Every dashboard, in creation order.
-    pub fn dashboards(&self) -> Vec<DashboardMeta> {
-        self.lock().dashboards.clone()
+    /// Runs `read` over every dashboard, in creation order, without copying them (layouts
+    /// can be large); the metadata stays locked meanwhile, so `read` must not reach the store.
+    pub fn with_dashboards<T>(&self, read: impl FnOnce(&[DashboardMeta]) -> T) -> T {
+        read(&self.lock().dashboards)
     }
 
     /// Saves a project the way the internal route does: `save.id` naming an existing dashboard

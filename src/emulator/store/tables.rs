@@ -138,6 +138,14 @@ impl Store {
         self.lock().table_by_id(id).map(|(_, t)| t.clone())
     }
 
+    /// The stored tables among `ids` (a dashboard's), without copying the others.
+    pub fn tables_by_id(&self, ids: &[Uuid]) -> Vec<TableMeta> {
+        let meta = self.lock();
+        ids.iter()
+            .filter_map(|id| meta.table_by_id(*id).map(|(_, t)| t.clone()))
+            .collect()
+    }
+
     /// Every table, by name.
     pub fn tables(&self) -> Vec<TableMeta> {
         self.lock().tables.values().cloned().collect()
