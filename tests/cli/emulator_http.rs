@@ -115,6 +115,13 @@ pub fn raw(emulator: &Emulator, method: &str, target: &str) -> Req {
     req
 }
 
+/// A request with `key` to a path outside `/api` of a server at `addr`.
+pub fn raw_at(addr: SocketAddr, key: &str, method: &str, target: &str) -> Req {
+    let mut req = api_at(addr, key, method, "");
+    req.target = target.to_owned();
+    req
+}
+
 impl Req {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));

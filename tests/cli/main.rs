@@ -9,6 +9,7 @@ mod emulator_cli;
 mod emulator_faults;
 mod emulator_http;
 mod emulator_internal;
+mod emulator_persistence;
 mod emulator_python;
 mod emulator_robustness;
 mod emulator_ui;
