@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod emulator;
 pub mod graph;
+pub mod layout;
 pub mod manifest;
 pub mod model;
 pub mod plan;

@@ -8,7 +8,7 @@
 
 mod names;
 mod resolve;
-mod scan;
+pub(crate) mod scan;
 pub mod source;
 pub mod template;
 
