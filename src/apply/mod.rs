@@ -298,7 +298,8 @@ impl Context {
         let layout = match &dashboard.layout {
             Some(key) => {
                 let layout = &self.model.layouts[key];
-                Some(self.fill(address, &layout.text).await?)
+                let named = crate::layout::with_table_names(&layout.text, &self.model);
+                Some(self.fill(address, &named).await?)
             }
             None => None,
         };

@@ -110,4 +110,7 @@ impl Plan {
 mod tests;
 
 #[cfg(test)]
+mod layout_tests;
+
+#[cfg(test)]
 mod convergence;

@@ -3,9 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
-use similar::TextDiff;
 
-use super::attributes::{desired_attributes, inputs, inputs_hash};
+use super::attributes::{self, desired_attributes, inputs, inputs_hash};
 use super::{Action, Change, CsvChange, FORMAT_VERSION, Plan, PlanOptions, StateRef, UNKNOWN};
 use crate::address::{Address, Kind};
 use crate::graph;
@@ -175,6 +174,7 @@ impl Planner<'_> {
             before: self.recorded.map(|r| r.attributes.clone()),
             after: None,
             layout_diff: None,
+            layout_summary: vec![],
             csv: None,
             warnings: vec![],
             uncertain: false,
@@ -219,8 +219,11 @@ impl Planner<'_> {
         if self.address.kind == Kind::Table {
             change.csv = Some(self.csv(change.before.as_ref()));
         }
-        if self.address.kind == Kind::Dashboard && change.action == Action::Replace {
-            change.layout_diff = layout_diff(change.before.as_ref(), &self.after);
+        if self.address.kind == Kind::Dashboard
+            && change.action == Action::Replace
+            && let Some(layout) = attributes::layout_comparison(change.before.as_ref(), &self.after)
+        {
+            (change.layout_diff, change.layout_summary) = (Some(layout.diff), layout.viewers);
         }
         change.after = Some(self.after);
         change
@@ -285,7 +288,7 @@ impl Planner<'_> {
         if self.differs(recorded, "tables") {
             reasons.push("tables changed".into());
         }
-        if self.differs(recorded, "layout") || self.differs(recorded, "layout_sha256") {
+        if attributes::layout_changed(&recorded.attributes, &self.after) {
             reasons.push("layout changed".into());
         }
         let mut dependency_moved = false;
@@ -298,11 +301,13 @@ impl Planner<'_> {
         if !dependency_moved {
             if self.differs(recorded, "table_ids") {
                 reasons.push("the IDs of its tables changed on the server".into());
-            } else if reasons.is_empty() && self.differs(recorded, "layout_text") {
+            } else if reasons.is_empty()
+                && attributes::layout_text_changed(&recorded.attributes, &self.after)
+            {
                 reasons.push("IDs its layout references changed".into());
             }
         }
-        if reasons.is_empty() && recorded.inputs_hash != change.inputs_hash {
+        if reasons.is_empty() && !attributes::inputs_match(self.model, self.address, recorded) {
             reasons.push("recorded inputs differ".into());
         }
         change.reasons = reasons;
@@ -469,42 +474,12 @@ fn removed(address: &Address, recorded: &ResourceState) -> Change {
         before: Some(attrs.clone()),
         after: None,
         layout_diff: None,
+        layout_summary: vec![],
         csv: None,
         warnings: warning.into_iter().collect(),
         uncertain: false,
         inputs_hash: String::new(),
     }
-}
-
-/// Unified diff of the pretty-printed layout JSON, `None` when it did not change.
-fn layout_diff(before: Option<&Attributes>, after: &Attributes) -> Option<String> {
-    let text = |attrs: Option<&Attributes>| {
-        attrs
-            .and_then(|a| a.get("layout_text"))
-            .and_then(Value::as_str)
-            .map(pretty_json)
-            .unwrap_or_default()
-    };
-    let (old, new) = (text(before), text(Some(after)));
-    if old == new {
-        return None;
-    }
-    let diff = TextDiff::from_lines(&old, &new);
-    let mut unified = diff.unified_diff();
-    Some(unified.context_radius(3).to_string())
-}
-
-/// Pretty-printed JSON with a trailing newline (the text itself if it is not JSON), so that
-/// a one-line export from Datagrok diffs line by line.
-fn pretty_json(text: &str) -> String {
-    let mut out = match serde_json::from_str::<Value>(text) {
-        Ok(value) => serde_json::to_string_pretty(&value).expect("json values serialise"),
-        Err(_) => text.to_string(),
-    };
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
 }
 
 fn contains_unknown(value: Option<&Value>) -> bool {
