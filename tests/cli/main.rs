@@ -11,6 +11,7 @@ mod emulator_http;
 mod emulator_python;
 mod emulator_robustness;
 mod help;
+mod layouts;
 mod plan_apply;
 mod project;
 mod schema;
