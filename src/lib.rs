@@ -12,6 +12,7 @@ pub mod emulator;
 pub mod graph;
 pub mod grok_name;
 pub mod key;
+pub mod layout;
 pub mod manifest;
 pub mod model;
 pub(crate) mod plan;

@@ -171,7 +171,8 @@ impl Context {
         let layout = match &dashboard.layout {
             Some(key) => {
                 let layout = &self.model.layouts[key];
-                Some(self.journal.fill(address, &layout.text).await?)
+                let named = crate::layout::with_table_names(&layout.text, &self.model);
+                Some(self.journal.fill(address, &named).await?)
             }
             None => None,
         };

@@ -8,7 +8,7 @@
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
 mod resolve;
-mod scan;
+pub(crate) mod scan;
 pub mod source;
 pub mod template;
 

@@ -84,6 +84,29 @@ pub fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// How a layout property names columns, by its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKey {
+    /// `…ColumnName` (`xColumnName`, `columnName`): one column name.
+    One,
+    /// `…ColumnNames` (`yColumnNames`, `sortByColumnNames`): a list of column names.
+    Many,
+}
+
+/// Whether a layout property with this key names columns (case-insensitively, as Datagrok
+/// spells them `xColumnName`, `columnNames`…). Shared by the column check in resolve and the
+/// viewer summary in `layout`, so both agree on what a column reference is.
+pub fn column_key(key: &str) -> Option<ColumnKey> {
+    let key = key.to_lowercase();
+    if key.ends_with("columnname") {
+        Some(ColumnKey::One)
+    } else if key.ends_with("columnnames") {
+        Some(ColumnKey::Many)
+    } else {
+        None
+    }
+}
+
 /// Column names a Datagrok layout refers to: the top-level `columns[].name` and any
 /// `…ColumnName` / `…ColumnNames` property of its viewers' looks.
 pub fn layout_columns(value: &serde_json::Value, key: Option<&str>, out: &mut BTreeSet<String>) {
@@ -115,14 +138,12 @@ pub fn column_uses(
         viewer: viewer.map(str::to_string),
     };
     match value {
-        serde_json::Value::String(s)
-            if key.is_some_and(|k| k.to_lowercase().ends_with("columnname")) =>
-        {
+        serde_json::Value::String(s) if key.and_then(column_key) == Some(ColumnKey::One) => {
             out.insert(found(s));
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                if key.is_some_and(|k| k.to_lowercase().ends_with("columnnames"))
+                if key.and_then(column_key) == Some(ColumnKey::Many)
                     && let Some(s) = item.as_str()
                 {
                     out.insert(found(s));

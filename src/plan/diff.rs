@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::attributes::inputs_hash;
-use super::layout_diff::layout_diff;
+use super::attributes::{self, inputs_hash};
 use super::planner::plural;
 use super::{Action, Change, CsvChange, UNKNOWN};
 use crate::address::{Address, Kind};
@@ -41,6 +40,7 @@ impl Planner<'_> {
             before: self.recorded.map(|r| r.attributes.clone()),
             after: None,
             layout_diff: None,
+            layout_summary: vec![],
             csv: None,
             warnings: vec![],
             uncertain: false,
@@ -96,8 +96,11 @@ impl Planner<'_> {
         if self.address.kind == Kind::Table {
             change.csv = Some(self.csv(change.before.as_ref()));
         }
-        if self.address.kind == Kind::Dashboard && change.action == Action::Replace {
-            change.layout_diff = layout_diff(change.before.as_ref(), &self.after);
+        if self.address.kind == Kind::Dashboard
+            && change.action == Action::Replace
+            && let Some(layout) = attributes::layout_comparison(change.before.as_ref(), &self.after)
+        {
+            (change.layout_diff, change.layout_summary) = (Some(layout.diff), layout.viewers);
         }
         change.after = Some(self.after);
         change
@@ -166,7 +169,7 @@ impl Planner<'_> {
         if self.differs(recorded, "tables") {
             reasons.push("tables changed".into());
         }
-        if self.differs(recorded, "layout") || self.differs(recorded, "layout_sha256") {
+        if attributes::layout_changed(&recorded.attributes, &self.after) {
             reasons.push("layout changed".into());
         }
         let mut dependency_moved = false;
@@ -179,11 +182,13 @@ impl Planner<'_> {
         if !dependency_moved {
             if self.differs(recorded, "table_ids") {
                 reasons.push("the IDs of its tables changed on the server".into());
-            } else if reasons.is_empty() && self.differs(recorded, "layout_text") {
+            } else if reasons.is_empty()
+                && attributes::layout_text_changed(&recorded.attributes, &self.after)
+            {
                 reasons.push("IDs its layout references changed".into());
             }
         }
-        if reasons.is_empty() && recorded.inputs_hash != change.inputs_hash {
+        if reasons.is_empty() && !attributes::inputs_match(self.model, self.address, recorded) {
             reasons.push("recorded inputs differ".into());
         }
         change.reasons = reasons;

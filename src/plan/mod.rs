@@ -14,7 +14,6 @@ mod column_safety;
 mod diff;
 mod error;
 mod fresh;
-mod layout_diff;
 mod planner;
 mod removed;
 mod schema;
@@ -115,6 +114,9 @@ mod tests;
 
 #[cfg(test)]
 mod replace_tests;
+
+#[cfg(test)]
+mod layout_tests;
 
 #[cfg(test)]
 mod convergence;

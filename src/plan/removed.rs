@@ -54,6 +54,7 @@ pub(super) fn removed(address: &Address, recorded: &ResourceState) -> Change {
         before: Some(attrs.clone()),
         after: None,
         layout_diff: None,
+        layout_summary: vec![],
         csv: None,
         warnings: warning.into_iter().collect(),
         uncertain: false,

@@ -139,3 +139,56 @@ fn markdown_drops_whole_sections_when_cutting_diffs_is_not_enough() {
         "the summary still counts everything"
     );
 }
+
+/// A layout edit that changes a viewer, removes one and adds one.
+fn viewers() -> Plan {
+    let layout = |title: &str, last: &str| {
+        format!(
+            r##"{{"#type":"ViewLayout","viewStateMap":{{"tableId":"${{table.orders.id}}","viewers":[
+              {{"id":"4a541150-48b0-11f1-921a-4b0415f08584","type":"Bar chart","look":{{"splitColumnName":"region","valueColumnName":"amount","title":"{title}"}}}},
+              {last}]}}}}"##
+        )
+    };
+    let pie = r#"{"type":"Pie chart","look":{"categoryColumnName":"status"}}"#;
+    let histogram = r#"{"type":"Histogram","look":{"valueColumnName":"amount"}}"#;
+    let mut fixture = Fixture::sales();
+    fixture.layout(&layout("Revenue by region", pie));
+    let state = applied(&fixture.model(), &empty_state());
+    fixture.layout(&layout("Revenue per region", histogram));
+    plan(&fixture.model(), &state, &options()).expect("the plan succeeds")
+}
+
+#[test]
+fn the_viewer_summary_comes_above_the_layout_diff() {
+    let plan = viewers();
+    let text = human(&plan, false);
+    let summary = text.find("viewers:").expect("a summary");
+    let diff = text.find("layout:").expect("a diff");
+    assert!(summary < diff, "{text}");
+    assert!(
+        text.contains(
+            "        ~ Bar chart (region, amount): title \"Revenue by region\" → \"Revenue per region\"\n"
+        ),
+        "{text}"
+    );
+    let coloured = human(&plan, true);
+    assert!(
+        coloured.contains("\u{1b}[33m~ Bar chart (region, amount)"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[32m+ Histogram (amount)"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[31m- Pie chart (status)"),
+        "{coloured}"
+    );
+    insta::assert_snapshot!("human_viewers", text);
+    let md = markdown(&plan, DEFAULT_LIMIT);
+    assert!(
+        md.contains("\n  viewers:\n~ Bar chart (region, amount)"),
+        "{md}"
+    );
+    insta::assert_snapshot!("markdown_viewers", md);
+}

@@ -16,6 +16,7 @@ mod emulator_ui;
 mod help;
 mod keys;
 mod keys_property;
+mod layouts;
 mod long_input;
 mod plan_apply;
 mod project;
