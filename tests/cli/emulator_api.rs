@@ -3,7 +3,12 @@
 
 use serde_json::json;
 
-use crate::emulator_http::{api, multipart, raw, start, upload_table};
+use crate::support::Server;
+use crate::support::http::{api, multipart, raw, upload_table};
+
+fn start() -> grokform::emulator::Emulator {
+    Server::new().start()
+}
 
 // ---- connection ----
 
@@ -543,12 +548,7 @@ fn sharing_with_the_older_form_and_its_errors() {
 
 #[test]
 fn extra_groups_from_the_config_can_be_shared_with() {
-    let emulator =
-        grokform::emulator::Emulator::start_blocking(grokform::emulator::EmulatorConfig {
-            groups: vec!["Chemists".to_owned()],
-            ..Default::default()
-        })
-        .unwrap();
+    let emulator = Server::new().group("Chemists").start();
     let id = dashboard(&emulator);
     let answer = api(
         &emulator,

@@ -1,0 +1,116 @@
+//! Child processes that cannot outlive their test, and waiting for a condition instead of for a
+//! fixed time: a test that fails an assertion half-way (or a machine slower than the author's)
+//! must neither leave a process behind nor fail for timing alone.
+
+use std::ops::{Deref, DerefMut};
+use std::process::{Child, ExitStatus, Output};
+use std::time::{Duration, Instant};
+
+/// How long a condition may take before the test gives up: far more than any of them needs on
+/// an idle machine, so only a real hang fails.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A child process killed (and reaped) when the guard drops without having been waited for.
+#[derive(Debug)]
+pub struct ChildGuard {
+    child: Option<Child>,
+    /// The child leads its own process group (`CommandExt::process_group(0)`): the whole group
+    /// is killed, so helpers it started (e.g. `flock`'s command) go too.
+    group: bool,
+}
+
+impl ChildGuard {
+    pub fn new(child: Child) -> Self {
+        ChildGuard {
+            child: Some(child),
+            group: false,
+        }
+    }
+
+    /// A child started with `process_group(0)`: dropping the guard kills its whole group.
+    pub fn group_leader(child: Child) -> Self {
+        ChildGuard {
+            child: Some(child),
+            group: true,
+        }
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, …) to the child, or to its group for a group leader.
+    #[track_caller]
+    pub fn signal(&self, signal: &str) {
+        let target = if self.group {
+            format!("-{}", self.id())
+        } else {
+            self.id().to_string()
+        };
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg("--")
+            .arg(&target)
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill -{signal} {target} failed");
+    }
+
+    /// Waits for the exit, collecting piped output (as `Child::wait_with_output`).
+    pub fn wait_with_output(mut self) -> std::io::Result<Output> {
+        let child = self.child.take().expect("not waited for yet");
+        child.wait_with_output()
+    }
+
+    /// Waits for the exit (as `Child::wait`, but consuming the guard).
+    pub fn wait(mut self) -> std::io::Result<ExitStatus> {
+        let mut child = self.child.take().expect("not waited for yet");
+        let status = child.wait();
+        if self.group {
+            // The leader is gone; anything it started must not linger either.
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+        status
+    }
+}
+
+impl Deref for ChildGuard {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.child.as_ref().expect("not waited for yet")
+    }
+}
+
+impl DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.child.as_mut().expect("not waited for yet")
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        if self.group {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Polls `condition` until it holds; fails the test, naming `what`, after [`PATIENCE`].
+#[track_caller]
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {PATIENCE:?} waiting until {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
