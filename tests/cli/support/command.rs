@@ -19,6 +19,11 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// miette's report with its wrapped lines joined again, so sentences can be searched.
+pub fn unwrapped(report: &str) -> String {
+    report.replace("\n  | ", " ")
+}
+
 /// A `grokform` invocation under construction.
 #[derive(Clone, Debug)]
 pub struct Grokform {

@@ -200,6 +200,14 @@ pub fn held(emulator: &Emulator, kind: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// The `key` field of each of `values`, as text (`""` where it is missing).
+pub fn ids(values: &[Value], key: &str) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| v[key].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// Requests that changed something on `emulator` since the `from`-th (everything but reads).
 pub fn writes_since(emulator: &Emulator, from: usize) -> Vec<String> {
     emulator.requests()[from..]

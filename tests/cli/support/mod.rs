@@ -13,8 +13,8 @@ pub mod http;
 pub mod process;
 pub mod server;
 
-pub use command::{Grokform, Run, binary, grokform, repo_root};
-pub use context::{TestContext, held, writes_since};
+pub use command::{Grokform, Run, binary, grokform, repo_root, unwrapped};
+pub use context::{TestContext, held, ids, writes_since};
 pub use filters::Filters;
 pub use process::{ChildGuard, wait_until};
 pub use server::{Server, ServerProcess, client_for, fast_options, start_with_client};

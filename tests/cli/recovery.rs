@@ -1,0 +1,189 @@
+//! Apply when things go wrong: retryable faults are retried; a failure half-way keeps what was
+//! done and a re-run finishes without duplicates; a create that may have committed is shown,
+//! not repeated; Ctrl-C drains in-flight work and saves.
+
+use crate::project::{Project, emulator, held};
+
+#[test]
+fn retryable_faults_are_retried_and_apply_succeeds() {
+    let server = emulator();
+    let project = Project::quickstart(&server);
+    server.add_fault("POST /public/v1/tables status=503 count=2".parse().unwrap());
+    server.add_fault(
+        "POST /public/v1/entities status=429 count=1 retry-after=1"
+            .parse()
+            .unwrap(),
+    );
+    project.apply();
+    assert_eq!(held(&server, "tables").len(), 2);
+    assert_eq!(held(&server, "shares").len(), 3);
+    let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 2);
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1);
+}
+
+#[test]
+fn a_failure_halfway_keeps_what_was_done_and_a_rerun_finishes_without_duplicates() {
+    let server = emulator();
+    let project = Project::quickstart(&server);
+    // Shares keep failing: tables and dashboards are made, then apply stops.
+    server.add_fault("POST /public/v1/entities status=500".parse().unwrap());
+    server.add_fault("GET /public/v1/dashboards status=500".parse().unwrap());
+    let failed = project.run(&["apply", "--auto-approve"]);
+    failed.code(1);
+    assert!(
+        failed.stderr.contains("share."),
+        "the failure names the share: {}",
+        failed.stderr
+    );
+    let state = project.state();
+    let resources = state["resources"].as_object().unwrap();
+    assert!(
+        resources.contains_key("dashboard.sales-overview")
+            && resources.contains_key("table.orders")
+    );
+    assert!(
+        !resources.keys().any(|k| k.starts_with("share.")),
+        "no share is recorded: {state:#}"
+    );
+    assert_eq!(held(&server, "dashboards").len(), 2);
+
+    server.clear_faults();
+    let plan = project.run(&["plan"]);
+    assert!(
+        !plan.stdout.contains("dashboard."),
+        "dashboards are done: {}",
+        plan.stdout
+    );
+    project.apply();
+    assert_eq!(
+        held(&server, "dashboards").len(),
+        2,
+        "no duplicate dashboard"
+    );
+    assert_eq!(held(&server, "shares").len(), 3);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
+    let server = emulator();
+    let project = Project::quickstart(&server);
+    server.add_fault(
+        "POST /public/v1/dashboards/Sales%20customers commit-then-fail count=1"
+            .parse()
+            .unwrap(),
+    );
+    project.run(&["apply", "--auto-approve"]).code(1);
+    assert_eq!(
+        held(&server, "dashboards").len(),
+        2,
+        "the server did create both"
+    );
+    assert_eq!(
+        project.state()["resources"]["dashboard.customers"]["status"],
+        "uncertain"
+    );
+
+    let plan = project.run(&["plan"]);
+    assert!(
+        plan.stdout.contains("dashboard.customers"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("may already"),
+        "the plan shows the ambiguity: {}",
+        plan.stdout
+    );
+    let refused = project.run(&["apply", "--auto-approve"]);
+    refused.code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("--confirm-uncertain dashboard.customers"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        held(&server, "dashboards").len(),
+        2,
+        "nothing was created blindly"
+    );
+
+    project
+        .run(&[
+            "apply",
+            "--auto-approve",
+            "--confirm-uncertain",
+            "dashboard.customers",
+        ])
+        .code(0);
+    assert_eq!(
+        held(&server, "dashboards").len(),
+        3,
+        "created again only when confirmed"
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+#[test]
+fn ctrl_c_drains_in_flight_work_saves_and_a_rerun_finishes() {
+    let server = emulator();
+    let project = Project::quickstart(&server);
+    // Dashboard creates are slow, so the interrupt lands while one is in flight.
+    server.add_fault("POST /public/v1/dashboards latency=1500".parse().unwrap());
+    let child = project
+        .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
+        .spawn();
+    let started = std::time::Instant::now();
+    while held(&server, "tables").len() < 2
+        || server
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/public/v1/dashboards"))
+    {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "apply never reached the dashboards"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    assert!(stderr.contains("Not started"), "{stderr}");
+
+    // The dashboard in flight finished and was recorded; nothing after it started.
+    let state = project.state();
+    let dashboards = held(&server, "dashboards");
+    assert_eq!(dashboards.len(), 1, "{dashboards:?}");
+    let recorded: Vec<&String> = state["resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|k| k.starts_with("dashboard."))
+        .collect();
+    assert_eq!(recorded.len(), 1, "{state:#}");
+    assert_eq!(
+        state["resources"][recorded[0]]["remote_id"],
+        dashboards[0]["id"]
+    );
+    assert!(held(&server, "shares").len() < 3);
+
+    server.clear_faults();
+    project.apply();
+    assert_eq!(
+        held(&server, "dashboards").len(),
+        2,
+        "no duplicate after the re-run"
+    );
+    assert_eq!(held(&server, "shares").len(), 3);
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
