@@ -1,68 +1,48 @@
 //! GitHub Actions workflow commands (`::error file=…,line=…::`) for diagnostics when
 //! `GITHUB_ACTIONS` is set, with paths from the checkout root, and none elsewhere.
 
-use crate::common::grokform;
+use crate::support::{TestContext, grokform, grokform_snapshot};
 
 #[test]
 fn github_actions_annotations_for_errors_and_warnings() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("x.csv"), "a,b\n1,2\n").unwrap();
-    std::fs::write(
-        dir.path().join("grokform.yaml"),
+    let context = TestContext::new();
+    context.write("x.csv", "a,b\n1,2\n");
+    context.write(
+        "grokform.yaml",
         "version: 1\nserver: https://dg.example.com\ntables:\n  t:\n    name: A:B:C\n    source: x.csv\n",
-    )
-    .unwrap();
-    let warned = grokform(["validate"])
-        .current_dir(dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .run();
-    warned.code(0);
-    let lines: Vec<&str> = warned
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("::"))
-        .collect();
-    assert_eq!(
-        lines,
-        [
-            "::warning file=grokform.yaml,line=2,col=9::server `https://dg.example.com` does not end with `/api`: this reaches the web UI, not the API"
-        ]
     );
-    assert!(!warned.stdout.contains("::"), "annotations go to stderr");
+    // Annotations go to stderr, beside the diagnostic.
+    grokform_snapshot!(
+        "warning",
+        context.filters(),
+        context
+            .grokform(&["validate"])
+            .env("GITHUB_ACTIONS", "true")
+            .run()
+    );
 
-    std::fs::write(
-        dir.path().join("grokform.yaml"),
+    context.write(
+        "grokform.yaml",
         "version: 1\ntables:\n  t:\n    name: A:B:C\n    source: x.csv\nunknownkey: 3\n",
-    )
-    .unwrap();
-    let failed = grokform(["validate"])
-        .current_dir(dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .run();
-    failed.code(1);
-    let lines: Vec<&str> = failed
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("::"))
-        .collect();
-    assert_eq!(lines.len(), 1, "{}", failed.stderr);
-    assert!(
-        lines[0].starts_with(
-            "::error file=grokform.yaml,line=6,col=1::invalid manifest: unknown field `unknownkey`"
-        ),
-        "{}",
-        lines[0]
+    );
+    grokform_snapshot!(
+        "error",
+        context.filters(),
+        context
+            .grokform(&["validate"])
+            .env("GITHUB_ACTIONS", "true")
+            .run()
     );
 
     // Outside GitHub Actions: no workflow commands.
-    let plain = grokform(["validate"]).current_dir(dir.path()).run();
+    let plain = context.run(&["validate"]);
     plain.code(1);
     assert!(!plain.stderr.contains("::error"), "{}", plain.stderr);
 
     // With `-C`, the path is the one from the checkout root.
-    let parent = dir.path().parent().unwrap();
-    let name = dir
-        .path()
+    let parent = context.root().parent().unwrap();
+    let name = context
+        .root()
         .file_name()
         .unwrap()
         .to_string_lossy()
@@ -71,10 +51,14 @@ fn github_actions_annotations_for_errors_and_warnings() {
         .current_dir(parent)
         .env("GITHUB_ACTIONS", "true")
         .run();
+    let annotations: Vec<&str> = nested
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("::"))
+        .collect();
+    assert_eq!(annotations.len(), 1, "{}", nested.stderr);
     assert!(
-        nested
-            .stderr
-            .contains(&format!("::error file={name}/grokform.yaml,line=6,col=1::")),
+        annotations[0].starts_with(&format!("::error file={name}/grokform.yaml,line=6,col=1::")),
         "{}",
         nested.stderr
     );

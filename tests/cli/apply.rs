@@ -2,8 +2,7 @@
 //! asserting on what the server holds and in which order it was asked, not only on what
 //! grokform prints; targets, the approval rule, and `--server local`.
 
-use crate::project::{Project, emulator, filters, held};
-use crate::support::ids;
+use crate::support::{TestContext, grokform, grokform_snapshot, ids};
 
 fn position(
     requests: &[grokform::emulator::RequestRecord],
@@ -20,18 +19,20 @@ fn position(
 
 #[test]
 fn quickstart_applies_in_dependency_order_and_then_plans_no_changes() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
+    let server = project.server();
 
     let plan = project.run(&["plan", "--detailed-exitcode"]);
     plan.code(2);
-    filters().bind(|| insta::assert_snapshot!("quickstart_first_plan", plan.stdout));
+    project
+        .filters()
+        .bind(|| insta::assert_snapshot!("quickstart_first_plan", plan.stdout));
 
     let apply = project.apply();
     assert!(apply.stderr.contains("Apply complete"), "{}", apply.stderr);
 
     // What the server holds.
-    let tables = held(&server, "tables");
+    let tables = project.held("tables");
     let mut names: Vec<String> = ids(&tables, "name");
     names.sort();
     assert_eq!(names, ["Admin:Sales:Customers", "Admin:Sales:Orders"]);
@@ -40,7 +41,7 @@ fn quickstart_applies_in_dependency_order_and_then_plans_no_changes() {
         .find(|t| t["name"] == "Admin:Sales:Orders")
         .unwrap();
     assert_eq!(orders["rows"], 120);
-    let dashboards = held(&server, "dashboards");
+    let dashboards = project.held("dashboards");
     assert_eq!(dashboards.len(), 2);
     let overview = dashboards
         .iter()
@@ -55,10 +56,10 @@ fn quickstart_applies_in_dependency_order_and_then_plans_no_changes() {
         !layout.contains("${"),
         "no template left in the layout sent: {layout}"
     );
-    let shares = held(&server, "shares");
+    let shares = project.held("shares");
     assert_eq!(shares.len(), 3, "{shares:?}");
-    assert_eq!(held(&server, "files").len(), 1);
-    let calls = held(&server, "calls");
+    assert_eq!(project.held("files").len(), 1);
+    let calls = project.held("calls");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["params"]["table"], orders["id"]);
 
@@ -99,8 +100,7 @@ fn quickstart_applies_in_dependency_order_and_then_plans_no_changes() {
         "{state:#}"
     );
     let again = project.run(&["plan", "--detailed-exitcode"]);
-    again.code(0);
-    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    grokform_snapshot!(project.filters(), again);
     let before = server.requests().len();
     project.apply();
     let writes = server.requests()[before..]
@@ -117,8 +117,8 @@ fn quickstart_applies_in_dependency_order_and_then_plans_no_changes() {
 
 #[test]
 fn a_new_table_and_a_dashboard_using_it_are_created_in_order() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
+    let server = project.server();
     project.apply();
     project.write("data/targets.csv", "region,target\nNorth,100\nSouth,80\n");
     project.edit("grokform.yaml", |m| {
@@ -132,13 +132,7 @@ fn a_new_table_and_a_dashboard_using_it_are_created_in_order() {
         )
     });
     let before = server.requests().len();
-    let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("+ table.targets") && plan.stdout.contains("+ dashboard.targets"),
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("2 to create"), "{}", plan.stdout);
+    grokform_snapshot!(project.filters(), project.run(&["plan"]));
     project.apply();
     let requests = &server.requests()[before..];
     let table = requests
@@ -155,32 +149,24 @@ fn a_new_table_and_a_dashboard_using_it_are_created_in_order() {
 
 #[test]
 fn targets_limit_the_plan_to_an_address_and_its_dependencies() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    let plan = project.run(&["plan", "--target", "dashboard.customers"]);
-    plan.code(0);
-    assert!(
-        plan.stdout.contains("+ dashboard.customers") && plan.stdout.contains("+ table.customers")
-    );
-    assert!(
-        !plan.stdout.contains("table.orders") && !plan.stdout.contains("share."),
-        "{}",
-        plan.stdout
+    let project = TestContext::quickstart();
+    // Only the dashboard and the table it shows; not the other table, nor any share.
+    grokform_snapshot!(
+        project.filters(),
+        project.run(&["plan", "--target", "dashboard.customers"])
     );
     project
         .run(&["apply", "--auto-approve", "--target", "dashboard.customers"])
         .code(0);
-    assert_eq!(held(&server, "tables").len(), 1);
-    assert_eq!(held(&server, "dashboards").len(), 1);
+    assert_eq!(project.held("tables").len(), 1);
+    assert_eq!(project.held("dashboards").len(), 1);
 }
 
 #[test]
 fn apply_refuses_without_a_terminal_or_auto_approve() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    let run = project.run(&["apply"]);
-    run.code(1);
-    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    let project = TestContext::quickstart();
+    let server = project.server();
+    grokform_snapshot!(project.filters(), project.run(&["apply"]));
     assert!(
         server.requests().iter().all(|r| r.method == "GET"),
         "nothing was written"
@@ -189,18 +175,10 @@ fn apply_refuses_without_a_terminal_or_auto_approve() {
 
 #[test]
 fn server_local_runs_the_quickstart_without_any_server() {
-    let project = tempfile::tempdir().unwrap();
-    let dir = project.path().join("quickstart");
-    let examples = crate::common::repo_root().join("examples/quickstart");
-    let status = std::process::Command::new("cp")
-        .arg("-r")
-        .arg(&examples)
-        .arg(&dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let _ = std::fs::remove_dir_all(dir.join(".grokform"));
-    let run = crate::common::grokform([
+    // A copy of the quickstart run from its parent folder, with no server at all.
+    let project = TestContext::new().with_example("quickstart");
+    let dir = project.root();
+    let run = grokform([
         "apply",
         "-C",
         dir.to_str().unwrap(),
@@ -214,7 +192,7 @@ fn server_local_runs_the_quickstart_without_any_server() {
         dir.join(".grokform/local").is_dir(),
         "the emulator's data lives in .grokform/local"
     );
-    let again = crate::common::grokform([
+    let again = grokform([
         "plan",
         "-C",
         dir.to_str().unwrap(),
@@ -223,6 +201,5 @@ fn server_local_runs_the_quickstart_without_any_server() {
         "--detailed-exitcode",
     ])
     .run();
-    again.code(0);
-    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    grokform_snapshot!(project.filters(), again);
 }

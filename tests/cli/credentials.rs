@@ -2,14 +2,15 @@
 //! grokform writes; credentials in a URL are refused without being repeated; a wrong key and a
 //! wrong URL are told apart.
 
-use crate::project::{Project, emulator, emulator_with_key};
+use crate::support::{Server, TestContext, grokform, grokform_snapshot};
 
 #[test]
 fn the_api_key_never_appears_anywhere() {
     let key = "gf-secret-9c2e41d7a0b34f5e";
-    let server = emulator_with_key(key);
-    let mut project = Project::quickstart(&server);
-    project.key = key.to_string();
+    let project = TestContext::new()
+        .with_example("quickstart")
+        .with_server(Server::new().key(key));
+    let server = project.server();
     let mut outputs = vec![
         project.run(&["plan", "--out", "saved.plan"]),
         project.run(&["apply", "--auto-approve", "--format", "json"]),
@@ -48,22 +49,18 @@ fn the_api_key_never_appears_anywhere() {
 #[test]
 fn no_secret_in_saved_plans_or_machine_output() {
     let key = "ci-secret-9f8e7d6c5b4a";
-    let server = emulator_with_key(key);
-    let mut project = Project::quickstart(&server);
-    project.key = key.to_string();
+    let project = TestContext::new()
+        .with_example("quickstart")
+        .with_server(Server::new().key(key));
     // A URL with credentials in it is refused without repeating them.
-    let with_userinfo = server.url().replace("http://", "http://bot:hunter2pass@");
-    let refused = project
-        .grokform(&["plan"])
-        .env("DATAGROK_URL", &with_userinfo)
-        .run();
-    refused.code(1);
-    assert!(
-        refused
-            .stderr
-            .contains("credentials do not belong in the URL"),
-        "{}",
-        refused.stderr
+    let with_userinfo = project.url.replace("http://", "http://bot:hunter2pass@");
+    let refused = grokform_snapshot!(
+        "credentials_in_the_url",
+        project.filters(),
+        project
+            .grokform(&["plan"])
+            .env("DATAGROK_URL", &with_userinfo)
+            .run()
     );
     assert!(
         !refused.stderr.contains("hunter2pass"),
@@ -90,33 +87,30 @@ fn no_secret_in_saved_plans_or_machine_output() {
 
 #[test]
 fn a_wrong_key_and_a_wrong_url_are_told_apart() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    let wrong_key = project
-        .grokform(&["plan"])
-        .env("DATAGROK_API_KEY", "nope")
-        .run();
-    wrong_key.code(1);
-    assert!(
-        wrong_key.stderr.to_lowercase().contains("key"),
-        "{}",
-        wrong_key.stderr
+    let project = TestContext::quickstart();
+    grokform_snapshot!(
+        "wrong_key",
+        project.filters(),
+        project
+            .grokform(&["plan"])
+            .env("DATAGROK_API_KEY", "nope")
+            .run()
     );
-    let no_api = server.url().trim_end_matches("/api").to_string();
-    let wrong_url = project
-        .grokform(&["plan"])
-        .env("DATAGROK_URL", &no_api)
-        .run();
-    wrong_url.code(1);
-    assert!(wrong_url.stderr.contains("/api"), "{}", wrong_url.stderr);
-    let missing_key = crate::common::grokform(["plan"])
-        .current_dir(project.root())
-        .env("DATAGROK_URL", server.url())
-        .run();
-    missing_key.code(1);
-    assert!(
-        missing_key.stderr.contains("DATAGROK_API_KEY"),
-        "{}",
-        missing_key.stderr
+    let no_api = project.url.trim_end_matches("/api").to_string();
+    grokform_snapshot!(
+        "wrong_url",
+        project.filters(),
+        project
+            .grokform(&["plan"])
+            .env("DATAGROK_URL", &no_api)
+            .run()
+    );
+    grokform_snapshot!(
+        "missing_key",
+        project.filters(),
+        grokform(["plan"])
+            .current_dir(project.root())
+            .env("DATAGROK_URL", &project.url)
+            .run()
     );
 }

@@ -2,90 +2,95 @@
 //! apply, a state recorded against another server, a corrupt state (left untouched), and
 //! `force-unlock` with nothing to do.
 
-use crate::project::{Project, emulator, held};
+use std::sync::{Arc, Mutex, mpsc};
+
+use serde_json::json;
+
+use crate::support::{Run, Server, TestContext, grokform_snapshot, process::PATIENCE, wait_until};
 
 #[test]
 fn a_held_lock_is_a_clear_error_naming_its_holder() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    // The first apply is slowed down on the server, so the second finds the lock held.
-    server.add_fault("POST /public/v1/tables latency=3000".parse().unwrap());
-    let first = {
-        let command = project.grokform(&["apply", "--auto-approve"]);
-        std::thread::spawn(move || command.run())
-    };
-    let lock = project.path(".grokform/state.lock");
-    let started = std::time::Instant::now();
-    while !std::fs::read_to_string(&lock).is_ok_and(|s| s.contains("apply")) {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "the first apply never took the lock"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let second = project.run(&["apply", "--auto-approve"]);
-    second.code(1);
-    assert!(second.stderr.contains("lock"), "{}", second.stderr);
-    assert!(
-        second.stderr.contains("pid"),
-        "the holder is named: {}",
-        second.stderr
-    );
-    assert!(
-        second.stderr.contains("apply"),
-        "the holder's operation is named: {}",
-        second.stderr
-    );
-    first.join().unwrap().code(0);
+    let context = TestContext::quickstart();
+    // The first apply's function call waits on the server until this test lets it go, so the
+    // second apply meets the lock however slow the machine is.
+    let (entered_tx, entered) = mpsc::channel::<()>();
+    let (release, gate) = mpsc::channel::<()>();
+    let (entered_tx, gate) = (Mutex::new(entered_tx), Arc::new(Mutex::new(gate)));
+    context
+        .server()
+        .register_function("Demo:RefreshCaches", move |params| {
+            let _ = entered_tx.lock().unwrap().send(());
+            // Returns when released, or when the test is gone (the sender dropped). Blocking in
+            // place hands this worker's other tasks (the accept loop among them) to another
+            // thread, so the server keeps answering meanwhile.
+            tokio::task::block_in_place(|| {
+                let _ = gate.lock().unwrap().recv_timeout(PATIENCE);
+            });
+            Ok(json!({ "refreshed": params["table"], "rows": 120 }))
+        });
+    let first = context
+        .grokform(&["apply", "--auto-approve"])
+        .env("USER", "first-apply")
+        .spawn();
+    entered
+        .recv_timeout(PATIENCE)
+        .expect("the first apply reached its function call");
+    let lock = context.path(".grokform/state.lock");
+    wait_until("the first apply has named itself in the lock", || {
+        std::fs::read_to_string(&lock).is_ok_and(|s| s.contains("first-apply"))
+    });
+
+    // The holder is another process on this machine: its pid, host and start vary.
+    let filters = context
+        .filters()
+        .regex(r"on [^ )]+\) running", "on [HOST]) running");
+    grokform_snapshot!(filters, context.run(&["apply", "--auto-approve"]));
+
+    release.send(()).unwrap();
+    Run::from(first.wait_with_output().unwrap()).code(0);
 }
 
 #[test]
 fn a_state_of_another_server_is_an_error() {
-    let first = emulator();
-    let second = emulator();
-    let project = Project::quickstart(&first);
-    project.apply();
-    let run = project
+    let context = TestContext::quickstart();
+    let second = Server::new().start();
+    context.apply();
+    let run = context
         .grokform(&["plan"])
         .env("DATAGROK_URL", second.url())
         .run();
-    run.code(1);
-    assert!(
-        run.stderr.contains(&first.url()) && run.stderr.contains(&second.url()),
-        "{}",
-        run.stderr
-    );
-    assert!(held(&second, "tables").is_empty());
+    let filters = context
+        .filters()
+        .literal(&second.url(), "http://127.0.0.1:[SECOND]/api");
+    grokform_snapshot!(filters, run);
+    assert!(crate::support::held(&second, "tables").is_empty());
 }
 
 #[test]
 fn a_corrupt_state_is_an_error_and_stays_untouched() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let context = TestContext::quickstart();
     let garbage = "{\"format_version\": 1, \"lineage\": oops";
-    project.write(".grokform/state.json", garbage);
-    for args in [&["plan"][..], &["apply", "--auto-approve"][..]] {
-        let run = project.run(args);
-        run.code(1);
-        assert!(
-            run.stderr.contains("state.json"),
-            "the error names the file: {}",
-            run.stderr
-        );
-        assert_eq!(project.read(".grokform/state.json"), garbage);
+    context.write(".grokform/state.json", garbage);
+    for (name, args) in [
+        ("plan", &["plan"][..]),
+        ("apply", &["apply", "--auto-approve"][..]),
+    ] {
+        grokform_snapshot!(name, context.filters(), context.run(args));
+        assert_eq!(context.read(".grokform/state.json"), garbage);
     }
-    assert!(held(&server, "tables").is_empty(), "nothing was applied");
+    assert!(context.held("tables").is_empty(), "nothing was applied");
 }
 
 #[test]
 fn force_unlock_on_local_state_with_nothing_held() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    project.apply();
-    let run = project.run(&["force-unlock"]);
-    run.code(0);
-    assert_eq!(
-        run.stdout,
-        "`.grokform/state.json` is not locked; nothing to do.\n"
-    );
+    let context = TestContext::quickstart();
+    context.apply();
+    grokform_snapshot!(context.filters(), context.run(&["force-unlock"]), @r"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+    `.grokform/state.json` is not locked; nothing to do.
+
+    ----- stderr -----
+    ");
 }

@@ -4,8 +4,7 @@
 
 use serde_json::Value;
 
-use crate::common::repo_root;
-use crate::project::{Project, emulator, filters};
+use crate::support::{TestContext, repo_root};
 
 fn validate_against(schema_file: &str, value: &Value) {
     let schema: Value = serde_json::from_str(
@@ -22,8 +21,7 @@ fn validate_against(schema_file: &str, value: &Value) {
 
 #[test]
 fn json_plans_and_apply_reports_match_their_schemas() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
 
     let first = project.run(&["plan", "--format", "json", "--out", "p.plan"]);
     first.code(0);
@@ -82,8 +80,7 @@ fn json_plans_and_apply_reports_match_their_schemas() {
 
 #[test]
 fn markdown_of_a_real_plan_is_ready_to_post() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
     project.apply();
     project.edit("layouts/sales-overview.layout.json", |t| {
         t.replace("Revenue by region", "Revenue per region")
@@ -101,13 +98,14 @@ fn markdown_of_a_real_plan_is_ready_to_post() {
     let first_section = md.find("<details>").unwrap();
     assert!(warnings_at < first_section, "{md}");
     assert!(md.contains("| Action | Count |"), "{md}");
-    filters().bind(|| insta::assert_snapshot!("markdown_real_plan", md));
+    project
+        .filters()
+        .bind(|| insta::assert_snapshot!("markdown_real_plan", md));
 }
 
 #[test]
 fn markdown_of_a_huge_layout_diff_is_truncated_under_the_comment_limit() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
     let columns = |prefix: &str| -> Value {
         Value::Array(
             (0..4000)
@@ -155,5 +153,7 @@ fn markdown_of_a_huge_layout_diff_is_truncated_under_the_comment_limit() {
         }
     }
     let text = shown.join("\n");
-    filters().bind(|| insta::assert_snapshot!("markdown_truncated_plan", text));
+    project
+        .filters()
+        .bind(|| insta::assert_snapshot!("markdown_truncated_plan", text));
 }

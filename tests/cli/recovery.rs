@@ -2,12 +2,12 @@
 //! done and a re-run finishes without duplicates; a create that may have committed is shown,
 //! not repeated; Ctrl-C drains in-flight work and saves.
 
-use crate::project::{Project, emulator, held};
+use crate::support::{Run, TestContext, grokform_snapshot, wait_until};
 
 #[test]
 fn retryable_faults_are_retried_and_apply_succeeds() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
+    let server = project.server();
     server.add_fault("POST /public/v1/tables status=503 count=2".parse().unwrap());
     server.add_fault(
         "POST /public/v1/entities status=429 count=1 retry-after=1"
@@ -15,8 +15,8 @@ fn retryable_faults_are_retried_and_apply_succeeds() {
             .unwrap(),
     );
     project.apply();
-    assert_eq!(held(&server, "tables").len(), 2);
-    assert_eq!(held(&server, "shares").len(), 3);
+    assert_eq!(project.held("tables").len(), 2);
+    assert_eq!(project.held("shares").len(), 3);
     let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 503).count(), 2);
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1);
@@ -24,8 +24,8 @@ fn retryable_faults_are_retried_and_apply_succeeds() {
 
 #[test]
 fn a_failure_halfway_keeps_what_was_done_and_a_rerun_finishes_without_duplicates() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
+    let server = project.server();
     // Shares keep failing: tables and dashboards are made, then apply stops.
     server.add_fault("POST /public/v1/entities status=500".parse().unwrap());
     server.add_fault("GET /public/v1/dashboards status=500".parse().unwrap());
@@ -46,7 +46,7 @@ fn a_failure_halfway_keeps_what_was_done_and_a_rerun_finishes_without_duplicates
         !resources.keys().any(|k| k.starts_with("share.")),
         "no share is recorded: {state:#}"
     );
-    assert_eq!(held(&server, "dashboards").len(), 2);
+    assert_eq!(project.held("dashboards").len(), 2);
 
     server.clear_faults();
     let plan = project.run(&["plan"]);
@@ -57,18 +57,18 @@ fn a_failure_halfway_keeps_what_was_done_and_a_rerun_finishes_without_duplicates
     );
     project.apply();
     assert_eq!(
-        held(&server, "dashboards").len(),
+        project.held("dashboards").len(),
         2,
         "no duplicate dashboard"
     );
-    assert_eq!(held(&server, "shares").len(), 3);
+    assert_eq!(project.held("shares").len(), 3);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
 
 #[test]
 fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
+    let server = project.server();
     server.add_fault(
         "POST /public/v1/dashboards/Sales%20customers commit-then-fail count=1"
             .parse()
@@ -76,7 +76,7 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
     );
     project.run(&["apply", "--auto-approve"]).code(1);
     assert_eq!(
-        held(&server, "dashboards").len(),
+        project.held("dashboards").len(),
         2,
         "the server did create both"
     );
@@ -85,28 +85,16 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
         "uncertain"
     );
 
-    let plan = project.run(&["plan"]);
-    assert!(
-        plan.stdout.contains("dashboard.customers"),
-        "{}",
-        plan.stdout
-    );
-    assert!(
-        plan.stdout.contains("may already"),
-        "the plan shows the ambiguity: {}",
-        plan.stdout
-    );
-    let refused = project.run(&["apply", "--auto-approve"]);
-    refused.code(1);
-    assert!(
-        refused
-            .stderr
-            .contains("--confirm-uncertain dashboard.customers"),
-        "{}",
-        refused.stderr
+    // The plan shows the ambiguity; apply refuses to create blindly and names the way out
+    // (one action at a time, so the progress lines come in a stable order).
+    grokform_snapshot!("plan", project.filters(), project.run(&["plan"]));
+    grokform_snapshot!(
+        "refused",
+        project.filters(),
+        project.run(&["apply", "--auto-approve", "--parallelism", "1"])
     );
     assert_eq!(
-        held(&server, "dashboards").len(),
+        project.held("dashboards").len(),
         2,
         "nothing was created blindly"
     );
@@ -120,7 +108,7 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
         ])
         .code(0);
     assert_eq!(
-        held(&server, "dashboards").len(),
+        project.held("dashboards").len(),
         3,
         "created again only when confirmed"
     );
@@ -129,40 +117,30 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
 
 #[test]
 fn ctrl_c_drains_in_flight_work_saves_and_a_rerun_finishes() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let project = TestContext::quickstart();
+    let server = project.server();
     // Dashboard creates are slow, so the interrupt lands while one is in flight.
     server.add_fault("POST /public/v1/dashboards latency=1500".parse().unwrap());
+    // Killed if an assertion fails before it is waited for.
     let child = project
         .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
         .spawn();
-    let started = std::time::Instant::now();
-    while held(&server, "tables").len() < 2
-        || server
-            .requests()
-            .iter()
-            .all(|r| !r.path.starts_with("/public/v1/dashboards"))
-    {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "apply never reached the dashboards"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let output = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("Interrupted"), "{stderr}");
-    assert!(stderr.contains("Not started"), "{stderr}");
+    wait_until("the apply has sent its first dashboard create", || {
+        project.held("tables").len() == 2
+            && server
+                .requests()
+                .iter()
+                .any(|r| r.path.starts_with("/public/v1/dashboards"))
+    });
+    child.signal("INT");
+    let run = Run::from(child.wait_with_output().unwrap());
+    run.code(1);
+    assert!(run.stderr.contains("Interrupted"), "{}", run.stderr);
+    assert!(run.stderr.contains("Not started"), "{}", run.stderr);
 
     // The dashboard in flight finished and was recorded; nothing after it started.
     let state = project.state();
-    let dashboards = held(&server, "dashboards");
+    let dashboards = project.held("dashboards");
     assert_eq!(dashboards.len(), 1, "{dashboards:?}");
     let recorded: Vec<&String> = state["resources"]
         .as_object()
@@ -175,15 +153,15 @@ fn ctrl_c_drains_in_flight_work_saves_and_a_rerun_finishes() {
         state["resources"][recorded[0]]["remote_id"],
         dashboards[0]["id"]
     );
-    assert!(held(&server, "shares").len() < 3);
+    assert!(project.held("shares").len() < 3);
 
     server.clear_faults();
     project.apply();
     assert_eq!(
-        held(&server, "dashboards").len(),
+        project.held("dashboards").len(),
         2,
         "no duplicate after the re-run"
     );
-    assert_eq!(held(&server, "shares").len(), 3);
+    assert_eq!(project.held("shares").len(), 3);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }

@@ -2,44 +2,58 @@
 //! committed state file; its lock reported, waited for (`--lock-timeout`) and broken
 //! (`force-unlock`).
 
-use std::time::{Duration, Instant};
+use grokform::state::LockInfo;
 
-use grokform::client::{ApiKey, Client, ClientOptions};
-use grokform::emulator::{DEFAULT_API_KEY, Emulator};
-use grokform::state::StateStore;
-
-use crate::project::{Project, emulator, held};
+use crate::support::http::api_at;
+use crate::support::{Run, TestContext, grokform_snapshot, wait_until};
 
 const REMOTE_STATE: &str =
     "\nstate:\n  backend: datagrok\n  connector: System:AppData\n  path: grokform/ci/state.json\n";
 
-fn client_for(server: &Emulator) -> Client {
-    Client::new(
-        &server.url(),
-        ApiKey::new(DEFAULT_API_KEY.into()).unwrap(),
-        ClientOptions::default(),
-    )
-    .unwrap()
+/// The API path of the remote state's lock object.
+const LOCK: &str = "/public/v1/files/System.AppData/grokform/ci/state.json.lock";
+
+/// The quickstart with its state on its server.
+fn remote_project() -> TestContext {
+    let context = TestContext::quickstart();
+    context.edit("grokform.yaml", |m| format!("{m}{REMOTE_STATE}"));
+    context
 }
 
-/// The quickstart with its state on the server.
-fn remote_project(server: &Emulator) -> Project {
-    let project = Project::quickstart(server);
-    project.edit("grokform.yaml", |m| format!("{m}{REMOTE_STATE}"));
-    project
+/// Makes the state locked by another run, as that run would have written its lock object.
+fn lock_as_another_run(context: &TestContext) {
+    let holder = LockInfo {
+        id: "their-nonce".into(),
+        who: "ci".into(),
+        pid: 4242,
+        host: "runner-7".into(),
+        operation: "apply".into(),
+        started: "2026-01-01T00:00:00Z".into(),
+    };
+    api_at(context.server().addr(), &context.key, "POST", LOCK)
+        .body(holder.to_json())
+        .send()
+        .ok();
+}
+
+/// Lets go of the other run's lock, as that run would when it finishes.
+fn release_the_other_runs_lock(context: &TestContext) {
+    api_at(context.server().addr(), &context.key, "DELETE", LOCK)
+        .send()
+        .ok();
 }
 
 #[test]
 fn remote_state_is_shared_by_runners_without_a_committed_state() {
-    let server = emulator();
-    let first = remote_project(&server);
+    let first = remote_project();
     first.run(&["plan", "--out", "p.plan"]).code(0);
     first.run(&["apply", "p.plan"]).code(0);
     assert!(
         !first.path(".grokform/state.json").exists(),
         "no local state"
     );
-    let files: Vec<String> = held(&server, "files")
+    let files: Vec<String> = first
+        .held("files")
         .iter()
         .map(|f| f["path"].as_str().unwrap_or_default().to_string())
         .collect();
@@ -53,11 +67,14 @@ fn remote_state_is_shared_by_runners_without_a_committed_state() {
     );
 
     // Another runner: a fresh checkout, no `.grokform/` at all.
-    let second = remote_project(&server);
+    let second = first.checkout();
+    second.edit("grokform.yaml", |m| format!("{m}{REMOTE_STATE}"));
     assert!(!second.path(".grokform").exists());
-    let plan = second.run(&["plan", "--detailed-exitcode"]);
-    plan.code(0);
-    assert!(plan.stdout.contains("No changes"), "{}", plan.stdout);
+    grokform_snapshot!(
+        "the_second_runner_sees_no_changes",
+        second.filters(),
+        second.run(&["plan", "--detailed-exitcode"])
+    );
 
     // A plan the second runner saved goes stale once the first applies something newer: the
     // serial check refuses the older one.
@@ -71,93 +88,60 @@ fn remote_state_is_shared_by_runners_without_a_committed_state() {
         format!("{c}O-9999,2026-01-01,C-001,North,Widget,1,1.0,1.0,open\n")
     });
     first.apply();
-    let run = second.run(&["apply", "p.plan"]);
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("the state moved since the plan was made"),
-        "{}",
-        run.stderr
+    grokform_snapshot!(
+        "the_second_runners_plan_is_stale",
+        // How many saves an apply makes depends on how its concurrent actions shared them.
+        second
+            .filters()
+            .regex(r"serial \d+, now \d+", "serial [PLANNED], now [NOW]"),
+        second.run(&["apply", "p.plan"])
     );
 }
 
 #[test]
 fn a_remote_lock_held_by_another_run_is_reported_and_waited_for() {
-    let server = emulator();
-    let project = remote_project(&server);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let other = StateStore::remote(
-        client_for(&server),
-        "System:AppData",
-        "grokform/ci/state.json",
-    );
-    let lock = runtime
-        .block_on(other.lock("apply", Duration::ZERO))
-        .unwrap();
+    let context = remote_project();
+    lock_as_another_run(&context);
 
-    let run = project.run(&["apply", "--auto-approve"]);
-    run.code(1);
-    assert!(run.stderr.contains("is locked by"), "{}", run.stderr);
-    assert!(run.stderr.contains("running `apply`"), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("force-unlock"),
-        "the way out is named: {}",
-        run.stderr
+    grokform_snapshot!(
+        "held",
+        context.filters(),
+        context.run(&["apply", "--auto-approve"])
     );
-    assert_eq!(held(&server, "tables").len(), 0);
+    assert_eq!(context.held("tables").len(), 0);
 
-    // The other run finishes 1.5 s later; `--lock-timeout` waits for it.
-    let releaser = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        runtime.block_on(lock.release()).unwrap();
+    // The other run finishes once this one is seen waiting for it: `--lock-timeout` waits.
+    let before = context.server().requests().len();
+    let lock_reads = |from: usize| {
+        context.server().requests()[from..]
+            .iter()
+            .take_while(|r| !(r.method == "POST" && r.path == LOCK))
+            .filter(|r| r.method == "GET" && r.path == LOCK)
+            .count()
+    };
+    let waiting = context
+        .grokform(&["apply", "--auto-approve", "--lock-timeout", "60s"])
+        .spawn();
+    wait_until("the apply has found the lock held twice", || {
+        lock_reads(before) >= 2
     });
-    let started = Instant::now();
-    let run = project.run(&["apply", "--auto-approve", "--lock-timeout", "30s"]);
+    release_the_other_runs_lock(&context);
+    let run = Run::from(waiting.wait_with_output().unwrap());
     run.code(0);
-    assert!(
-        started.elapsed() >= Duration::from_millis(1000),
-        "it waited"
-    );
-    releaser.join().unwrap();
-    assert_eq!(held(&server, "tables").len(), 2);
+    assert!(lock_reads(before) >= 2, "it waited");
+    assert_eq!(context.held("tables").len(), 2);
 }
 
 #[test]
 fn force_unlock_breaks_a_remote_lock() {
-    let server = emulator();
-    let project = remote_project(&server);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let other = StateStore::remote(
-        client_for(&server),
-        "System:AppData",
-        "grokform/ci/state.json",
-    );
-    let lock = runtime
-        .block_on(other.lock("apply", Duration::ZERO))
-        .unwrap();
-    std::mem::forget(lock); // A run that died: nobody will release it.
+    let context = remote_project();
+    lock_as_another_run(&context); // A run that died: nobody will release it.
 
-    let run = project.run(&["force-unlock"]);
-    run.code(0);
-    assert!(
-        run.stdout.starts_with(
-            "Removed the lock on `System:AppData/grokform/ci/state.json on the server` held by "
-        ),
-        "{}",
-        run.stdout
-    );
-    project.apply();
-    let run = project.run(&["force-unlock"]);
-    run.code(0);
-    assert!(
-        run.stdout.contains("is not locked; nothing to do"),
-        "{}",
-        run.stdout
+    grokform_snapshot!("broken", context.filters(), context.run(&["force-unlock"]));
+    context.apply();
+    grokform_snapshot!(
+        "nothing_to_break",
+        context.filters(),
+        context.run(&["force-unlock"])
     );
 }

@@ -1,63 +1,38 @@
 //! Saved plans (`plan --out FILE`, then `apply FILE`): applied exactly and without a prompt,
 //! and refused, naming why and writing nothing, when anything moved since the review: the
-//! state, the server, a source file, the manifest, the set of inputs.
+//! state, the server, a source file, the manifest, the set of inputs. Each refusal is
+//! snapshotted whole: its wording is what a reviewer reads in CI.
 
-use grokform::emulator::Emulator;
 use serde_json::Value;
 
-use crate::project::{Project, emulator, filters, held};
-use crate::support::{unwrapped, writes_since};
+use crate::support::{Run, Server, TestContext, grokform_snapshot, writes_since};
 
-/// `apply FILE` refused as stale for `reasons`, having written nothing to `server`.
+/// `apply FILE` refused, having written nothing to the server and left the state as it was.
 #[track_caller]
-fn assert_refused(project: &Project, server: &Emulator, file: &str, reasons: &[&str]) -> String {
-    let before = server.requests().len();
-    let state_before = std::fs::read(project.path(".grokform/state.json")).ok();
-    let mut run = project.run(&["apply", file]);
+fn refused(context: &TestContext, file: &str) -> Run {
+    let before = context.server().requests().len();
+    let state_before = std::fs::read(context.path(".grokform/state.json")).ok();
+    let run = context.run(&["apply", file]);
     run.code(1);
-    run.stderr = unwrapped(&run.stderr);
-    assert!(
-        run.stderr.contains("the saved plan is stale: "),
-        "{}",
-        run.stderr
-    );
     assert_eq!(
-        run.stderr.matches("the saved plan is stale").count(),
-        1,
-        "said once: {}",
-        run.stderr
-    );
-    for reason in reasons {
-        assert!(
-            run.stderr.contains(reason),
-            "the refusal names `{reason}`: {}",
-            run.stderr
-        );
-    }
-    assert!(
-        run.stderr.contains("grokform plan --out FILE"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        writes_since(server, before),
+        writes_since(context.server(), before),
         Vec::<String>::new(),
         "nothing is written on refusal"
     );
     assert_eq!(
-        std::fs::read(project.path(".grokform/state.json")).ok(),
+        std::fs::read(context.path(".grokform/state.json")).ok(),
         state_before,
         "the state is untouched"
     );
-    run.stderr.clone()
+    run
 }
 
 #[test]
 fn a_saved_plan_is_applied_exactly_without_a_prompt_and_then_nothing_is_left() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
+    let context = TestContext::quickstart();
+    let server = context.server();
 
-    let plan = project.run(&[
+    let plan = context.run(&[
         "plan",
         "--detailed-exitcode",
         "--format",
@@ -71,18 +46,16 @@ fn a_saved_plan_is_applied_exactly_without_a_prompt_and_then_nothing_is_left() {
         "{}",
         plan.stdout
     );
-    assert!(
-        plan.stderr
-            .contains("apply it with `grokform apply grokform.plan`"),
-        "{}",
-        plan.stderr
+    assert_eq!(
+        plan.stderr,
+        "Saved the plan to grokform.plan; apply it with `grokform apply grokform.plan`.\n"
     );
     assert_eq!(
-        writes_since(&server, 0),
+        writes_since(server, 0),
         Vec::<String>::new(),
         "plan writes nothing"
     );
-    let saved: Value = serde_json::from_str(&project.read("grokform.plan")).unwrap();
+    let saved: Value = serde_json::from_str(&context.read("grokform.plan")).unwrap();
     assert_eq!(saved["server"], server.url());
     assert_eq!(saved["state"]["serial"], 0);
     let inputs: Vec<&String> = saved["inputs"].as_object().unwrap().keys().collect();
@@ -99,7 +72,7 @@ fn a_saved_plan_is_applied_exactly_without_a_prompt_and_then_nothing_is_left() {
 
     // Standard input is a pipe, not a terminal, and there is no --auto-approve: a saved plan
     // is its own approval.
-    let apply = project.run(&["apply", "grokform.plan"]);
+    let apply = context.run(&["apply", "grokform.plan"]);
     apply.code(0);
     assert!(!apply.stderr.contains("Enter a value"), "{}", apply.stderr);
     assert!(
@@ -107,158 +80,129 @@ fn a_saved_plan_is_applied_exactly_without_a_prompt_and_then_nothing_is_left() {
         "{}",
         apply.stderr
     );
-    assert_eq!(held(&server, "tables").len(), 2);
-    assert_eq!(held(&server, "dashboards").len(), 2);
-    assert_eq!(held(&server, "shares").len(), 3);
-    assert_eq!(held(&server, "calls").len(), 1);
+    assert_eq!(context.held("tables").len(), 2);
+    assert_eq!(context.held("dashboards").len(), 2);
+    assert_eq!(context.held("shares").len(), 3);
+    assert_eq!(context.held("calls").len(), 1);
     // The state continues the history the reviewed plan recorded.
-    assert_eq!(project.state()["lineage"], saved["state"]["lineage"]);
+    assert_eq!(context.state()["lineage"], saved["state"]["lineage"]);
 
-    let again = project.run(&["plan", "--detailed-exitcode"]);
-    again.code(0);
-    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
-
-    // The same file cannot be applied twice: the state moved under it.
-    let stderr = assert_refused(
-        &project,
-        &server,
-        "grokform.plan",
-        &["the state moved since the plan was made (serial 0, now "],
+    grokform_snapshot!(
+        "no_changes_after_the_saved_plan",
+        context.filters(),
+        context.run(&["plan", "--detailed-exitcode"])
     );
-    // How many saves an apply makes depends on how its concurrent actions shared them.
-    let mut settings = filters();
-    settings.add_filter(r"now \d+\)", "now [SERIAL])");
-    settings.bind(|| insta::assert_snapshot!("saved_plan_applied_twice", stderr));
+
+    // The same file cannot be applied twice: the state moved under it. How many saves an
+    // apply makes depends on how its concurrent actions shared them.
+    let filters = context.filters().regex(r"now \d+\)", "now [SERIAL])");
+    grokform_snapshot!(
+        "saved_plan_applied_twice",
+        filters,
+        refused(&context, "grokform.plan")
+    );
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_another_apply_moved_the_state() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    project.apply();
-    project.edit("data/orders.csv", |csv| {
+    let context = TestContext::quickstart();
+    context.apply();
+    context.edit("data/orders.csv", |csv| {
         format!("{csv}O-9999,2026-01-01,C-001,North,Widget,1,1.0,1.0,open\n")
     });
-    project
+    context
         .run(&["plan", "--out", "reviewed.plan", "--detailed-exitcode"])
         .code(2);
     // Another run (a later merge) applies first.
-    project.apply();
-    let saved: Value = serde_json::from_str(&project.read("reviewed.plan")).unwrap();
-    let serial = project.state()["serial"].as_u64().unwrap();
-    assert!(serial > saved["state"]["serial"].as_u64().unwrap());
-    assert_refused(
-        &project,
-        &server,
-        "reviewed.plan",
-        &[&format!(
-            "the state moved since the plan was made (serial {}, now {serial})",
-            saved["state"]["serial"]
-        )],
+    context.apply();
+    let saved: Value = serde_json::from_str(&context.read("reviewed.plan")).unwrap();
+    let serial = context.state()["serial"].as_u64().unwrap();
+    let planned = saved["state"]["serial"].as_u64().unwrap();
+    assert!(serial > planned);
+    let filters = context.filters().literal(
+        &format!("serial {planned}, now {serial}"),
+        "serial [PLANNED], now [NOW]",
     );
+    grokform_snapshot!(filters, refused(&context, "reviewed.plan"));
 }
 
 #[test]
 fn a_saved_plan_is_refused_on_another_server() {
-    let first = emulator();
-    let second = emulator();
-    let project = Project::quickstart(&first);
-    project.run(&["plan", "--out", "p.plan"]).code(0);
-    let before_first = first.requests().len();
+    let context = TestContext::quickstart();
+    let second = Server::new().start();
+    context.run(&["plan", "--out", "p.plan"]).code(0);
+    let before_first = context.server().requests().len();
     let before = second.requests().len();
-    let run = project
+    let run = context
         .grokform(&["apply", "p.plan"])
         .env("DATAGROK_URL", second.url())
         .run();
-    run.code(1);
-    assert!(
-        unwrapped(&run.stderr).contains(&format!(
-            "the plan targets `{}` but this apply targets `{}`",
-            first.url(),
-            second.url()
-        )),
-        "{}",
-        run.stderr
-    );
+    // Both servers listen on 127.0.0.1; their ports tell them apart.
+    let filters = context
+        .filters()
+        .literal(&second.url(), "http://127.0.0.1:[SECOND]/api");
+    grokform_snapshot!(filters, run);
     assert_eq!(writes_since(&second, before), Vec::<String>::new());
-    assert_eq!(writes_since(&first, before_first), Vec::<String>::new());
-    assert!(!project.path(".grokform/state.json").exists());
+    assert_eq!(
+        writes_since(context.server(), before_first),
+        Vec::<String>::new()
+    );
+    assert!(!context.path(".grokform/state.json").exists());
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_a_source_file_changed() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    project.run(&["plan", "--out", "p.plan"]).code(0);
-    project.edit("layouts/sales-overview.layout.json", |t| {
+    let context = TestContext::quickstart();
+    context.run(&["plan", "--out", "p.plan"]).code(0);
+    context.edit("layouts/sales-overview.layout.json", |t| {
         t.replace("Revenue by region", "Revenue per region")
     });
-    assert_refused(
-        &project,
-        &server,
-        "p.plan",
-        &["`layouts/sales-overview.layout.json` changed since the plan was made"],
-    );
-    assert_eq!(held(&server, "tables").len(), 0);
+    grokform_snapshot!(context.filters(), refused(&context, "p.plan"));
+    assert_eq!(context.held("tables").len(), 0);
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_the_manifest_changed() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    project.apply();
-    project.run(&["plan", "--out", "p.plan"]).code(0);
-    project.edit("grokform.yaml", |m| {
+    let context = TestContext::quickstart();
+    context.apply();
+    context.run(&["plan", "--out", "p.plan"]).code(0);
+    context.edit("grokform.yaml", |m| {
         m.replace("access: Edit", "access: View")
     });
-    let stderr = assert_refused(
-        &project,
-        &server,
-        "p.plan",
-        &["`grokform.yaml` changed since the plan was made"],
-    );
-    assert!(
-        !stderr.contains("data/"),
-        "only the manifest is named: {stderr}"
-    );
+    // Only the manifest is named: its sources did not change.
+    grokform_snapshot!(context.filters(), refused(&context, "p.plan"));
 }
 
 #[test]
 fn a_saved_plan_is_refused_when_a_source_was_added_or_removed() {
-    let server = emulator();
-    let project = Project::quickstart(&server);
-    project.run(&["plan", "--out", "p.plan"]).code(0);
+    let context = TestContext::quickstart();
+    context.run(&["plan", "--out", "p.plan"]).code(0);
 
     // A new table with its own CSV: a new input.
-    project.write("data/products.csv", "sku,name\nW-1,Widget\n");
-    project.edit("grokform.yaml", |m| {
+    context.write("data/products.csv", "sku,name\nW-1,Widget\n");
+    context.edit("grokform.yaml", |m| {
         m.replace(
             "tables:\n",
             "tables:\n  products:\n    name: Admin:${var.project}:Products\n    source: data/products.csv\n",
         )
     });
-    assert_refused(
-        &project,
-        &server,
-        "p.plan",
-        &[
-            "`data/products.csv` is a new input since the plan was made",
-            "`grokform.yaml` changed since the plan was made",
-        ],
+    grokform_snapshot!(
+        "a_source_was_added",
+        context.filters(),
+        refused(&context, "p.plan")
     );
 
     // Back to the reviewed manifest, less the file resource: its source is no longer an input.
-    let project = Project::quickstart(&server);
-    project.run(&["plan", "--out", "p.plan"]).code(0);
-    project.edit("grokform.yaml", |m| {
+    let context = context.checkout();
+    context.run(&["plan", "--out", "p.plan"]).code(0);
+    context.edit("grokform.yaml", |m| {
         let start = m.find("files:\n").unwrap();
         let end = m.find("tables:\n").unwrap();
         format!("{}{}", &m[..start], &m[end..])
     });
-    assert_refused(
-        &project,
-        &server,
-        "p.plan",
-        &["`data/regions.md` is no longer an input"],
+    grokform_snapshot!(
+        "a_source_was_removed",
+        context.filters(),
+        refused(&context, "p.plan")
     );
 }

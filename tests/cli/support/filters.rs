@@ -17,6 +17,11 @@ pub struct Filters {
     specific: Vec<(String, String)>,
 }
 
+/// Applied first. miette wraps a message at 100 columns, so where it wraps depends on the
+/// length of the paths, ports and IDs in it: its continuation lines (`  | `) are joined again,
+/// without a space after a line that ends in `-` (a break inside a hyphenated word or a UUID).
+const UNWRAP: &[(&str, &str)] = &[(r"-\n  \| ", "-"), (r"\n  \| ", " ")];
+
 /// Filters for random values, applied after the specific ones.
 const GENERIC: &[(&str, &str)] = &[
     (
@@ -74,9 +79,12 @@ impl Filters {
         self
     }
 
-    /// Insta settings applying the filters: folders, then this test's own, then the generic.
+    /// Insta settings applying the filters: unwrapping, folders, this test's own, random values.
     pub fn settings(&self) -> insta::Settings {
         let mut settings = insta::Settings::clone_current();
+        for (pattern, replacement) in UNWRAP {
+            settings.add_filter(pattern, *replacement);
+        }
         let mut paths = self.paths.clone();
         paths.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
         for (path, replacement) in &paths {

@@ -34,7 +34,7 @@ macro_rules! grokform_snapshot {
         ::insta::assert_snapshot!(run.format(), @$snapshot);
         run
     }};
-    ($name:literal, $filters:expr, $run:expr) => {{
+    ($name:expr, $filters:expr, $run:expr) => {{
         let run: $crate::support::Run = $run;
         let _filters = $filters.settings().bind_to_scope();
         ::insta::assert_snapshot!($name, run.format());
