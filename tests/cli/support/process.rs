@@ -114,3 +114,50 @@ pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Whether process `pid` is gone (or a zombie nobody has reaped yet: it runs no more).
+pub fn is_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // `pid (comm) STATE …`; the command may hold spaces and parentheses.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    #[test]
+    fn a_group_leaders_guard_ends_what_it_started_when_the_test_fails() {
+        let mut child = ChildGuard::group_leader(
+            Command::new("sh")
+                .args(["-c", "sleep 60 & echo $!; wait"])
+                .stdout(Stdio::piped())
+                .process_group(0)
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let (leader, helper) = (child.id(), line.trim().parse::<u32>().unwrap());
+        assert!(!is_gone(helper), "the helper runs");
+        // A failed assertion unwinds through the guard.
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _child = child;
+            panic!("an assertion failed");
+        }));
+        assert!(failed.is_err());
+        wait_until("the leader and its helper are gone", || {
+            is_gone(leader) && is_gone(helper)
+        });
+    }
+}

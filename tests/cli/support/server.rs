@@ -219,3 +219,22 @@ pub async fn start_with_client() -> (Emulator, Client) {
     let client = client_for(&emulator.url(), DEFAULT_API_KEY);
     (emulator, client)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::support::process::{is_gone, wait_until};
+
+    #[test]
+    fn a_spawned_server_is_stopped_when_the_test_fails() {
+        let server = Server::new().spawn();
+        let pid = server.pid();
+        assert!(server.banner.starts_with("grokform emulator listening on "));
+        let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let _server = server;
+            panic!("an assertion failed");
+        }));
+        assert!(failed.is_err());
+        wait_until("the emulator process is gone", || is_gone(pid));
+    }
+}
