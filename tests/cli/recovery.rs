@@ -71,24 +71,27 @@ fn a_failure_halfway_keeps_what_was_done_and_a_rerun_finishes_without_duplicates
 fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
     let project = TestContext::quickstart();
     let server = project.server();
+    // One action at a time, so what was done before the failure (both dashboards, no share)
+    // and the progress lines are the same on every run.
     server.add_fault(
-        "POST /public/v1/dashboards/Sales%20customers commit-then-fail count=1"
+        "POST /public/v1/dashboards/Sales%20overview commit-then-fail count=1"
             .parse()
             .unwrap(),
     );
-    project.run(&["apply", "--auto-approve"]).code(1);
+    project
+        .run(&["apply", "--auto-approve", "--parallelism", "1"])
+        .code(1);
     assert_eq!(
         project.held("dashboards").len(),
         2,
         "the server did create both"
     );
     assert_eq!(
-        project.state()["resources"]["dashboard.customers"]["status"],
+        project.state()["resources"]["dashboard.sales-overview"]["status"],
         "uncertain"
     );
 
-    // The plan shows the ambiguity; apply refuses to create blindly and names the way out
-    // (one action at a time, so the progress lines come in a stable order).
+    // The plan shows the ambiguity; apply refuses to create blindly and names the way out.
     grokform_snapshot!("plan", project.filters(), project.run(&["plan"]));
     grokform_snapshot!(
         "refused",
@@ -106,7 +109,7 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
             "apply",
             "--auto-approve",
             "--confirm-uncertain",
-            "dashboard.customers",
+            "dashboard.sales-overview",
         ])
         .code(0);
     assert_eq!(
