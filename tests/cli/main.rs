@@ -13,6 +13,7 @@ mod annotations;
 mod apply;
 mod changes;
 mod client;
+mod compat;
 mod credentials;
 mod emulator_api;
 mod emulator_cli;
