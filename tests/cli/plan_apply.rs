@@ -368,6 +368,13 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
             .parse()
             .unwrap(),
     );
+    // Slow, so the other dashboard starts before this failure stops new work (fast journal
+    // saves no longer hold it back).
+    server.add_fault(
+        "POST /public/v1/dashboards/Sales%20customers latency=1500 count=1"
+            .parse()
+            .unwrap(),
+    );
     project.run(&["apply", "--auto-approve"]).code(1);
     assert_eq!(
         held(&server, "dashboards").len(),
