@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use grokform::state::LockInfo;
+
 use crate::project::{Project, emulator, held};
 
 /// What a refused run's error says holds the lock: `(pid, operation)`.
@@ -23,9 +25,13 @@ fn named_holder(stderr: &str) -> Option<(u32, String)> {
 }
 
 /// Starts every `(operation, args)` at once, then checks each outcome: success, or a lock
-/// refusal naming another of these processes with its operation. Returns the operations
-/// that succeeded and the number of refusals.
-fn run_together(project: &Project, runs: &[(&str, &[&str])]) -> (Vec<String>, usize) {
+/// refusal naming another of these processes (or one of `running`, `(pid, operation)`) with
+/// its operation. Returns the operations that succeeded and the number of refusals.
+fn run_together(
+    project: &Project,
+    runs: &[(&str, &[&str])],
+    running: &[(u32, &str)],
+) -> (Vec<String>, usize) {
     let children: Vec<(String, std::process::Child)> = runs
         .iter()
         .map(|(operation, args)| {
@@ -37,12 +43,17 @@ fn run_together(project: &Project, runs: &[(&str, &[&str])]) -> (Vec<String>, us
     let operations: BTreeMap<u32, String> = children
         .iter()
         .map(|(operation, child)| (child.id(), operation.clone()))
+        .chain(running.iter().map(|(pid, op)| (*pid, op.to_string())))
+        .collect();
+    // Every process is reaped before any assertion can fail.
+    let outputs: Vec<(String, u32, std::io::Result<std::process::Output>)> = children
+        .into_iter()
+        .map(|(operation, child)| (operation, child.id(), child.wait_with_output()))
         .collect();
     let mut succeeded = Vec::new();
     let mut refused = 0;
-    for (operation, child) in children {
-        let pid = child.id();
-        let output = child.wait_with_output().expect("grokform finishes");
+    for (operation, pid, output) in outputs {
+        let output = output.expect("grokform finishes");
         let stderr = String::from_utf8_lossy(&output.stderr);
         match output.status.code() {
             Some(0) => succeeded.push(operation),
@@ -66,6 +77,16 @@ fn run_together(project: &Project, runs: &[(&str, &[&str])]) -> (Vec<String>, us
     (succeeded, refused)
 }
 
+/// A running `grokform`, killed and reaped when dropped: a failed assertion leaves no process.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn simultaneous_applies_and_locked_plans_name_the_holder_in_every_refusal() {
     let server = emulator();
@@ -73,30 +94,37 @@ fn simultaneous_applies_and_locked_plans_name_the_holder_in_every_refusal() {
     const APPLY: &[&str] = &["apply", "--auto-approve"];
     const PLAN: &[&str] = &["plan", "--lock"];
 
-    // Slow table uploads keep the winning apply holding the lock while the others arrive.
-    server.add_fault("POST /public/v1/tables latency=800".parse().unwrap());
-    let mut runs = vec![("apply", APPLY); 3];
+    // A slow apply (its table uploads wait 3 s each) holds the lock; seven runs started
+    // together meanwhile are all refused, naming it.
+    server.add_fault("POST /public/v1/tables latency=3000".parse().unwrap());
+    let mut first = Running(project.grokform(APPLY).env("USER", "ci-runner").spawn());
+    let pid = first.0.id();
+    let lock = project.path(".grokform/state.lock");
+    let started = std::time::Instant::now();
+    while LockInfo::parse(&std::fs::read(&lock).unwrap_or_default()).pid != pid {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the apply never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let mut runs = vec![("apply", APPLY); 2];
     runs.extend([("plan", PLAN); 5]);
-    let (succeeded, refused) = run_together(&project, &runs);
-    assert!(
-        refused >= 1,
-        "eight runs at once, none refused: {succeeded:?}"
-    );
-    assert_eq!(
-        held(&server, "dashboards").len(),
-        2,
-        "one apply created the dashboards, once"
-    );
+    let (succeeded, refused) = run_together(&project, &runs, &[(pid, "apply")]);
+    assert_eq!((succeeded, refused), (vec![], 7));
     server.clear_faults();
+    assert_eq!(first.0.wait().unwrap().code(), Some(0));
+    assert_eq!(held(&server, "dashboards").len(), 2);
 
-    // Storms of short locked runs: a holder lets go while others look at the lock file.
-    let mut refusals = refused;
+    // Storms of short locked runs starting together: a run locks and writes its name while
+    // others look at the file, and lets go while others look again.
+    let mut refusals = 0;
     for _ in 0..6 {
         let mut runs = vec![("plan", PLAN); 7];
         runs.push(("apply", APPLY));
-        refusals += run_together(&project, &runs).1;
+        refusals += run_together(&project, &runs, &[]).1;
     }
-    eprintln!("{refusals} refusals, each naming its holder");
+    eprintln!("{refusals} refusals in the storms, each naming its holder");
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     let leftovers: Vec<String> = std::fs::read_dir(project.path(".grokform"))
         .unwrap()

@@ -47,6 +47,16 @@ fn project(emulator: &Emulator, remote: bool) -> Project {
     }
 }
 
+/// A running `grokform`, killed and reaped when dropped: a failed assertion leaves no process.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn lines(path: &Path) -> usize {
     std::fs::read(path)
         .map(|bytes| bytes.iter().filter(|b| **b == b'\n').count())
@@ -87,22 +97,23 @@ fn kill_mid_apply(remote: bool, at_lines: usize) -> Vec<String> {
     server.add_fault("POST /public/v1/tables latency=700".parse().unwrap());
     server.add_fault("/public/v1/dashboards latency=700".parse().unwrap());
     server.add_fault("/public/v1/entities latency=700".parse().unwrap());
-    let mut child = project
-        .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
-        .spawn();
+    let mut apply = Running(
+        project
+            .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
+            .spawn(),
+    );
     let started = Instant::now();
     while lines(&journal) < at_lines {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "the journal never reached {at_lines} lines"
         );
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = apply.0.try_wait() {
             panic!("apply ended before the kill: {status}");
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    drop(apply); // SIGKILL, then reaped
     server.clear_faults();
     if !remote {
         let text = project.read(".grokform/state.json");
@@ -217,9 +228,11 @@ fn a_plan_during_an_apply_reads_its_journal_as_in_progress() {
     let server = emulator();
     let project = project(&server, false);
     server.add_fault("POST /public/v1/tables latency=700".parse().unwrap());
-    let child = project
-        .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
-        .spawn();
+    let mut apply = Running(
+        project
+            .grokform(&["apply", "--auto-approve", "--parallelism", "1"])
+            .spawn(),
+    );
     let journal = project.path(".grokform/state.journal");
     let started = Instant::now();
     while lines(&journal) < 2 {
@@ -236,8 +249,7 @@ fn a_plan_during_an_apply_reads_its_journal_as_in_progress() {
     );
     assert!(!note.contains("did not finish"), "{}", run.stderr);
     server.clear_faults();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(apply.0.wait().unwrap().code(), Some(0));
     let run = project.run(&["plan", "--detailed-exitcode"]);
     run.code(0);
     assert!(!run.stderr.contains("note:"), "{}", run.stderr);
