@@ -26,8 +26,12 @@ impl Reporter for DiskCheck {
             Kind::Share => Address::dashboard(address.key.split('.').next().unwrap()),
             _ => return,
         };
-        let text = std::fs::read_to_string(&self.path).unwrap_or_default();
-        let state: Option<State> = serde_json::from_str(&text).ok();
+        // the snapshot with its journal, as the next run would read them
+        let root = self.path.ancestors().nth(2).unwrap();
+        let state = crate::state::LocalStore::new(root, None)
+            .load()
+            .ok()
+            .flatten();
         let saved = state
             .as_ref()
             .and_then(|s| s.resources.get(&needs))

@@ -112,19 +112,7 @@ pub fn print_plan(plan: &Plan, format: Format) {
 
 /// Writes the saved plan atomically (a half-written plan must never be applied).
 fn save(plan: &Plan, out: &std::path::Path) -> miette::Result<()> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(&dir)
+    crate::state::atomic_write(out, render::json(plan).as_bytes())
         .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write the plan into {}", dir.display()))?;
-    std::io::Write::write_all(&mut file, render::json(plan).as_bytes())
-        .and_then(|_| file.as_file().sync_all())
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))?;
-    file.persist(out)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))?;
-    Ok(())
+        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))
 }

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-
 use crate::common::{Run, grokform, repo_root};
 use crate::project::{Project, emulator, held};
 

@@ -52,6 +52,11 @@ impl ChildGuard {
         assert!(status.success(), "kill -{signal} {target} failed");
     }
 
+    /// The child itself, for a test that guards it its own way.
+    pub fn into_child(mut self) -> Child {
+        self.child.take().expect("not waited for yet")
+    }
+
     /// Waits for the exit, collecting piped output (as `Child::wait_with_output`).
     pub fn wait_with_output(mut self) -> std::io::Result<Output> {
         let child = self.child.take().expect("not waited for yet");
