@@ -48,3 +48,4 @@ mod schema_safety;
 mod state;
 mod state_journal;
 mod validate;
+mod validate_property;
