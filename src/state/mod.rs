@@ -4,6 +4,7 @@
 //! where they are stored (locally or on the server) is behind `StateStore`.
 
 mod codec;
+pub mod edit;
 mod error;
 mod local;
 mod lock_info;
