@@ -18,5 +18,6 @@ mod plan_apply;
 mod project;
 mod schema;
 mod state;
+mod state_cmds;
 mod validate;
 mod workflow;

@@ -28,7 +28,7 @@ pub async fn rm(ctx: &Context, addresses: &[Address]) -> miette::Result<ExitStat
 /// Renames `from` to `to` in the state; the server is not asked anything.
 pub async fn mv(ctx: &Context, from: &Address, to: &Address) -> miette::Result<ExitStatus> {
     let lines = locked(ctx, "state mv", |state| {
-        let renamed = edit::rename(state, from, to)?;
+        let renamed = crate::plan::rename_in_state(state, from, to)?;
         Ok(renamed
             .iter()
             .map(|r| match &r.follows {
