@@ -70,11 +70,7 @@ fn list_and_show_print_the_state_sorted() {
         "{}",
         human.stdout
     );
-    assert!(
-        human.stdout.contains(&format!("remote_id ")),
-        "{}",
-        human.stdout
-    );
+    assert!(human.stdout.contains("remote_id "), "{}", human.stdout);
     assert!(human.stdout.contains(id), "{}", human.stdout);
     assert!(human.stdout.contains("status "), "{}", human.stdout);
     // the same run twice prints the same bytes
