@@ -11,6 +11,7 @@ mod plan;
 mod progress;
 mod schema;
 mod session;
+mod state;
 mod validate;
 
 use std::path::PathBuf;
@@ -106,6 +107,8 @@ pub enum Command {
     Emulator(emulator::Args),
     /// Break the state lock left by a run that is gone (local or on the server).
     ForceUnlock(force_unlock::Args),
+    /// Look at and reshape the state: list, show, rm (stop managing), mv (rename).
+    State(state::Args),
     /// Print the manifest's JSON Schema.
     Schema,
     /// Create a new project (manifest, example data, schema, .gitignore, CI workflow) in an
@@ -142,6 +145,7 @@ pub fn main() -> ExitCode {
         Command::Apply(args) => apply::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::ForceUnlock(args) => force_unlock::run(args),
+        Command::State(args) => state::run(args),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => {

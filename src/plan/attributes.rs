@@ -109,9 +109,10 @@ pub fn inputs_hash(model: &Model, address: &Address) -> Option<String> {
             let layout = d.layout.as_ref().and_then(|l| model.layouts.get(l));
             dashboard_inputs(d, json!(layout.map(layout_sha256)))
         }),
-        Kind::Share => share_of(model, address).map(|s| {
-            json!({"kind": "share", "dashboard": s.dashboard, "group": s.group, "access": s.access.as_str()})
-        }),
+        Kind::Share => {
+            return share_of(model, address)
+                .map(|s| share_inputs_hash(&s.dashboard, &s.group, s.access.as_str()));
+        }
         Kind::Call => model.calls.get(&address.key).map(|c| {
             json!({"kind": "call", "function": c.function, "params": Value::Object(c.params.clone())})
         }),
@@ -199,6 +200,14 @@ fn dashboard_inputs(dashboard: &Dashboard, layout_sha256: Value) -> Value {
         "layout": dashboard.layout,
         "layout_sha256": layout_sha256,
     })
+}
+
+/// The inputs hash of a share: also what a share gets when its dashboard is renamed in state
+/// (`state mv`, `moved:`), so that the rename alone plans no change.
+pub fn share_inputs_hash(dashboard: &str, group: &str, access: &str) -> String {
+    let inputs = json!({"kind": "share", "dashboard": dashboard, "group": group, "access": access});
+    let text = serde_json::to_string(&canonical(&inputs)).expect("json values serialise");
+    sha256_hex(text.as_bytes())
 }
 
 /// The manifest's file name and every source's path relative to the manifest, mapped to the

@@ -14,6 +14,7 @@ mod column_safety;
 mod diff;
 mod error;
 mod fresh;
+mod moved;
 mod planner;
 mod removed;
 mod schema;
@@ -35,6 +36,7 @@ pub use change::{Change, CsvChange};
 pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
 pub use fresh::check_fresh;
+pub use moved::rename_in_state;
 pub use planner::plan;
 pub use summary::Summary;
 

@@ -6,6 +6,7 @@
 
 mod atomic;
 mod codec;
+pub mod edit;
 mod error;
 mod journal;
 #[cfg(test)]

@@ -46,6 +46,7 @@ mod saved_plans;
 mod schema;
 mod schema_safety;
 mod state;
+mod state_cmds;
 mod state_journal;
 mod validate;
 mod validate_property;
