@@ -10,6 +10,7 @@ mod names;
 mod resolve;
 mod scan;
 pub mod source;
+pub mod stat_cache;
 pub mod template;
 
 pub use resolve::Resolved;
