@@ -119,9 +119,11 @@ pub enum As {
 }
 
 /// Why a source could not be digested (the resolver turns it into a problem).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    #[error(transparent)]
     Io(std::io::Error),
+    #[error(transparent)]
     Csv(CsvError),
 }
 

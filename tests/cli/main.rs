@@ -17,6 +17,7 @@ mod long_input;
 mod plan_apply;
 mod project;
 mod schema;
+mod stat_cache;
 mod state;
 mod validate;
 mod workflow;
