@@ -77,7 +77,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         None => None,
     };
     session::runtime()?.block_on(async {
-        let session = Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
+        let session =
+            Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
         let lock = session
             .store
             .lock("apply", args.server.lock_timeout)

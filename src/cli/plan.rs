@@ -61,7 +61,8 @@ pub enum Format {
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
     session::runtime()?.block_on(async {
-        let session = Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
+        let session =
+            Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
         let lock = if args.lock {
             Some(session.store.lock("plan", args.server.lock_timeout).await?)
         } else {

@@ -46,7 +46,12 @@ fn project() -> tempfile::TempDir {
     std::fs::write(dir.path().join("grokform.yaml"), MANIFEST).unwrap();
     let minute = Duration::from_secs(60);
     write_old(dir.path(), "data/readme.md", "# Regions\n", minute);
-    write_old(dir.path(), "data/orders.csv", "id,amount\n1,10\n2,20\n", minute);
+    write_old(
+        dir.path(),
+        "data/orders.csv",
+        "id,amount\n1,10\n2,20\n",
+        minute,
+    );
     write_old(dir.path(), "data/customers.csv", "id,name\n1,Ann\n", minute);
     dir
 }
@@ -87,7 +92,10 @@ fn a_no_op_plan_reads_no_source_and_a_changed_one_is_read_again() {
     assert_eq!(sources(&apply), (3, 0));
     assert!(cache_file(dir).is_file(), "apply wrote the cache");
     let state = std::fs::read_to_string(dir.join(".grokform/state.json")).unwrap();
-    assert!(!state.contains("mtime"), "the stat cache stays out of state.json");
+    assert!(
+        !state.contains("mtime"),
+        "the stat cache stays out of state.json"
+    );
 
     let plan = counted("plan", dir, &["--server", "local", "--detailed-exitcode"]);
     plan.code(0);
@@ -159,7 +167,7 @@ fn a_corrupt_cache_is_ignored_and_rewritten() {
 }
 
 #[test]
-fn a_source_modified_in_the_future_or_just_now_is_never_trusted() {
+fn a_source_with_a_future_mtime_is_never_trusted() {
     let project = project();
     let dir = project.path();
     // A clock-skewed (future) mtime is never older than the cache: read every time.
