@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::plan::{Format as PlanFormat, print_plan};
 use super::progress;
 use super::session::{self, ServerArgs, Session};
-use super::{ExitStatus, ManifestArgs};
+use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::address::Address;
 use crate::apply::{self, ApplyOptions, ApplyReport};
 use crate::plan::{self, Plan, PlanOptions};
@@ -25,6 +25,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub manifest: ManifestArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     #[command(flatten)]
     pub server: ServerArgs,
@@ -78,7 +81,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         None => None,
     };
     session::runtime()?.block_on(async {
-        let session = Session::open(&args.manifest, &args.server, args.strict).await?;
+        let session =
+            Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
         let lock = session
             .store
             .lock("apply", args.server.lock_timeout)

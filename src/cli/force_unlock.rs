@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
-    let model = session::load_model(&args.manifest, false)?;
+    let model = session::load_model(&args.manifest, &super::SourceArgs::default(), false)?;
     session::runtime()?.block_on(async move {
         let location = StateLocation::new(&model.root, model.environment.as_deref(), &model.state);
         // Local state needs no server; remote state needs the full connection.

@@ -83,6 +83,16 @@ pub struct ManifestArgs {
     pub env: Option<String>,
 }
 
+/// How local sources are read.
+#[derive(Clone, Debug, Default, Args)]
+pub struct SourceArgs {
+    /// Read and hash every source again instead of trusting the stat cache
+    /// (`.grokform/…/sources.cache`) for sources whose size, mtime, inode and device are
+    /// unchanged.
+    #[arg(long)]
+    pub refresh_sources: bool,
+}
+
 impl ManifestArgs {
     /// The manifest path these arguments name.
     pub fn manifest_path(&self) -> PathBuf {

@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use miette::{IntoDiagnostic, WrapErr};
 
 use super::session::{self, ServerArgs, Session};
-use super::{ExitStatus, ManifestArgs};
+use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::address::Address;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::render;
@@ -16,6 +16,9 @@ use crate::render;
 pub struct Args {
     #[command(flatten)]
     pub manifest: ManifestArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     #[command(flatten)]
     pub server: ServerArgs,
@@ -64,7 +67,8 @@ pub enum Format {
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
     session::runtime()?.block_on(async {
-        let session = Session::open(&args.manifest, &args.server, args.strict).await?;
+        let session =
+            Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
         let lock = if args.lock {
             Some(session.store.lock("plan", args.server.lock_timeout).await?)
         } else {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use clap::Args;
 use miette::{IntoDiagnostic, WrapErr};
 
-use super::ManifestArgs;
+use super::{ManifestArgs, SourceArgs};
 use crate::client::{ApiKey, Client, ClientOptions};
 use crate::emulator::{self, Emulator, EmulatorConfig};
-use crate::model::Model;
+use crate::model::{Model, Resolved};
 use crate::server_url::ServerUrl;
 use crate::state::{self, State, StateLocation, StateStore};
 
@@ -45,9 +45,32 @@ pub struct Session {
     _emulator: Option<Emulator>,
 }
 
+/// Resolves the manifest, with the stat cache of its sources. `GROKFORM_DEBUG_SOURCES=1`
+/// prints how many sources were read and how many came from the cache.
+pub fn resolve(manifest: &ManifestArgs, sources: &SourceArgs) -> miette::Result<Resolved> {
+    let resolved = Model::load_cached(
+        &manifest.manifest_path(),
+        manifest.env.as_deref(),
+        sources.refresh_sources,
+    )?;
+    if std::env::var_os("GROKFORM_DEBUG_SOURCES").is_some_and(|v| v == "1") {
+        let stats = resolved.sources;
+        anstream::eprintln!(
+            "grokform: sources: {} read, {} from the stat cache",
+            stats.read,
+            stats.cached
+        );
+    }
+    Ok(resolved)
+}
+
 /// Loads the manifest, printing its warnings; fails on errors (and on warnings with `strict`).
-pub fn load_model(manifest: &ManifestArgs, strict: bool) -> miette::Result<Model> {
-    let resolved = Model::load(&manifest.manifest_path(), manifest.env.as_deref())?;
+pub fn load_model(
+    manifest: &ManifestArgs,
+    sources: &SourceArgs,
+    strict: bool,
+) -> miette::Result<Model> {
+    let resolved = resolve(manifest, sources)?;
     let warned = !resolved.warnings.is_empty();
     super::diagnostics::warnings(&resolved.warnings);
     if strict && warned {
@@ -61,10 +84,11 @@ impl Session {
     /// opens the state store.
     pub async fn open(
         manifest: &ManifestArgs,
+        sources: &SourceArgs,
         server_args: &ServerArgs,
         strict: bool,
     ) -> miette::Result<Session> {
-        let model = load_model(manifest, strict)?;
+        let model = load_model(manifest, sources, strict)?;
         Session::connect(model, server_args).await
     }
 

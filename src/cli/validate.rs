@@ -1,12 +1,14 @@
 //! `grokform validate`: parse and resolve the manifest, touching no server.
 
 use super::ExitStatus;
-use crate::model::Model;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub manifest: super::ManifestArgs,
+
+    #[command(flatten)]
+    pub sources: super::SourceArgs,
 
     /// Treat warnings as errors (exit 1 when there are any).
     #[arg(long)]
@@ -15,7 +17,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
     let path = args.manifest.manifest_path();
-    let resolved = Model::load(&path, args.manifest.env.as_deref())?;
+    let resolved = super::session::resolve(&args.manifest, &args.sources)?;
     super::diagnostics::warnings(&resolved.warnings);
     let model = &resolved.model;
     let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });

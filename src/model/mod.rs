@@ -10,6 +10,7 @@
 mod resolve;
 pub(crate) mod scan;
 pub mod source;
+pub mod stat_cache;
 pub mod template;
 
 pub use resolve::Resolved;

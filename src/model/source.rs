@@ -3,7 +3,7 @@
 //! CSV) without ever holding it whole in memory; CSV sources may be gigabytes.
 
 use std::fs;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -103,8 +103,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Size and SHA-256 of a file, streamed.
 pub fn hash_file(path: &Path) -> io::Result<(u64, String)> {
-    let file = fs::File::open(path)?;
-    Hashing::new(BufReader::with_capacity(1 << 16, file)).finish()
+    Reader::new().file(path)
 }
 
 /// Why a table source is not a CSV with a header row.
@@ -122,30 +121,83 @@ pub enum CsvError {
 
 /// Size, SHA-256 and CSV summary of a table source, in one streamed pass.
 pub fn hash_csv(path: &Path) -> Result<(u64, String, CsvSummary), CsvError> {
-    let file = fs::File::open(path).map_err(CsvError::Io)?;
-    let hashing = Hashing::new(BufReader::with_capacity(1 << 16, file));
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(hashing);
-    let headers = reader.headers().map_err(csv_error)?.clone();
-    if headers.is_empty() {
-        return Err(CsvError::Empty);
+    Reader::new().csv(path)
+}
+
+/// Size of the read buffer (and of the CSV parser's buffer).
+const BUFFER: usize = 1 << 16;
+
+/// Reads sources one after the other with the same buffers: one read buffer for plain files
+/// and one CSV record for tables, so reading thousands of small sources does not allocate
+/// them per file. (`csv::Reader` cannot be reset onto another file, so its own buffer is the
+/// one allocation left per CSV.)
+pub struct Reader {
+    buffer: Vec<u8>,
+    record: csv::ByteRecord,
+}
+
+impl Default for Reader {
+    fn default() -> Self {
+        Reader::new()
     }
-    if let Some(i) = headers.iter().position(|h| h.trim().is_empty()) {
-        // A lone empty header is what an empty first line parses to.
-        if headers.len() == 1 {
+}
+
+impl Reader {
+    pub fn new() -> Reader {
+        Reader {
+            buffer: vec![0; BUFFER],
+            record: csv::ByteRecord::new(),
+        }
+    }
+
+    /// Size and SHA-256 of a file, streamed through the reused buffer.
+    pub fn file(&mut self, path: &Path) -> io::Result<(u64, String)> {
+        let mut file = fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let n = match file.read(&mut self.buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&self.buffer[..n]);
+            size += n as u64;
+        }
+        Ok((size, hex(&hasher.finalize())))
+    }
+
+    /// Size, SHA-256 and CSV summary of a table source, in one streamed pass.
+    pub fn csv(&mut self, path: &Path) -> Result<(u64, String, CsvSummary), CsvError> {
+        let file = fs::File::open(path).map_err(CsvError::Io)?;
+        // The CSV reader buffers; the hashing layer sees every byte exactly once under it.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .buffer_capacity(BUFFER)
+            .from_reader(Hashing::new(file));
+        let headers = reader.headers().map_err(csv_error)?.clone();
+        if headers.is_empty() {
             return Err(CsvError::Empty);
         }
-        return Err(CsvError::EmptyColumn(i + 1));
+        if let Some(i) = headers.iter().position(|h| h.trim().is_empty()) {
+            // A lone empty header is what an empty first line parses to.
+            if headers.len() == 1 {
+                return Err(CsvError::Empty);
+            }
+            return Err(CsvError::EmptyColumn(i + 1));
+        }
+        let mut rows = 0u64;
+        while reader
+            .read_byte_record(&mut self.record)
+            .map_err(csv_error)?
+        {
+            rows += 1;
+        }
+        let (size, sha256) = reader.into_inner().finish().map_err(CsvError::Io)?;
+        let columns = headers.iter().map(str::to_string).collect();
+        Ok((size, sha256, CsvSummary { columns, rows }))
     }
-    let mut rows = 0u64;
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(csv_error)? {
-        rows += 1;
-    }
-    let (size, sha256) = reader.into_inner().finish().map_err(CsvError::Io)?;
-    let columns = headers.iter().map(str::to_string).collect();
-    Ok((size, sha256, CsvSummary { columns, rows }))
 }
 
 fn csv_error(error: csv::Error) -> CsvError {

@@ -45,6 +45,7 @@ mod replace;
 mod saved_plans;
 mod schema;
 mod schema_safety;
+mod stat_cache;
 mod state;
 mod state_cmds;
 mod state_journal;

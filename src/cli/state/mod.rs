@@ -149,7 +149,7 @@ where
     F: FnOnce(Context) -> Fut,
     Fut: std::future::Future<Output = miette::Result<ExitStatus>>,
 {
-    let model = session::load_model(&at.manifest, false)?;
+    let model = session::load_model(&at.manifest, &super::SourceArgs::default(), false)?;
     session::runtime()?.block_on(async move {
         let location = StateLocation::new(&model.root, model.environment.as_deref(), &model.state);
         let lock_timeout = at.server.lock_timeout;

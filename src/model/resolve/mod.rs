@@ -22,6 +22,7 @@ use miette::SourceSpan;
 use serde_saphyr::Spanned;
 use sha2::{Digest, Sha256};
 
+use super::stat_cache::{self, SourceStats, StatCache};
 use super::{Model, StateBackend, source};
 use crate::address::Address;
 use crate::graph;
@@ -33,16 +34,46 @@ use crate::manifest::{self, Manifest, Problem, ProblemKind, Text};
 pub struct Resolved {
     pub model: Model,
     pub warnings: Vec<miette::Report>,
+    /// How many sources were read and how many came from the stat cache.
+    pub sources: SourceStats,
+}
+
+/// Whether sources go through the stat cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cache {
+    /// Every source is read; nothing is written.
+    Off,
+    /// The environment's cache; `refresh` reads every source anyway (and rewrites it).
+    On { refresh: bool },
 }
 
 impl Model {
     /// Reads, parses and resolves the manifest at `manifest_path` for environment `env`.
     /// On errors the report renders every problem; warnings come back in `Resolved`.
     pub fn load(manifest_path: &Path, env: Option<&str>) -> Result<Resolved, miette::Report> {
+        Model::load_with(manifest_path, env, Cache::Off)
+    }
+
+    /// As `load`, with the stat cache of the environment (`.grokform/[<env>/]sources.cache`):
+    /// sources whose stat is unchanged are not read; `refresh` reads them all. The cache is
+    /// rewritten when anything in it changed; failing to write it is not an error.
+    pub fn load_cached(
+        manifest_path: &Path,
+        env: Option<&str>,
+        refresh: bool,
+    ) -> Result<Resolved, miette::Report> {
+        Model::load_with(manifest_path, env, Cache::On { refresh })
+    }
+
+    fn load_with(
+        manifest_path: &Path,
+        env: Option<&str>,
+        cache: Cache,
+    ) -> Result<Resolved, miette::Report> {
         let name = manifest_path.display().to_string();
         let text = Text::read(manifest_path, &name).map_err(miette::Report::new)?;
         let manifest = manifest::parse(&text).map_err(miette::Report::new)?;
-        Model::resolve(&text, &manifest, manifest_path, env)
+        Model::resolve_with(&text, &manifest, manifest_path, env, cache)
     }
 
     /// Resolves a parsed manifest; `manifest_path` locates sources (relative to its folder).
@@ -51,6 +82,16 @@ impl Model {
         manifest: &Manifest,
         manifest_path: &Path,
         env: Option<&str>,
+    ) -> Result<Resolved, miette::Report> {
+        Model::resolve_with(text, manifest, manifest_path, env, Cache::Off)
+    }
+
+    fn resolve_with(
+        text: &Text,
+        manifest: &Manifest,
+        manifest_path: &Path,
+        env: Option<&str>,
+        cache: Cache,
     ) -> Result<Resolved, miette::Report> {
         let shown_dir = manifest_path
             .parent()
@@ -61,8 +102,16 @@ impl Model {
             .parent()
             .and_then(|p| std::fs::canonicalize(p).ok())
             .unwrap_or_else(|| absolute.parent().map(Path::to_path_buf).unwrap_or_default());
+        let cache = match cache {
+            Cache::On { refresh } => match cache_path(&root, env) {
+                Some(path) => StatCache::open(path, refresh),
+                None => StatCache::disabled(),
+            },
+            Cache::Off => StatCache::disabled(),
+        };
         let mut resolver = Resolver {
             text,
+            cache,
             root: root.clone(),
             shown_dir,
             vars: BTreeMap::new(),
@@ -71,6 +120,10 @@ impl Model {
             edges: BTreeMap::new(),
         };
         let model = resolver.run(manifest, absolute, env);
+        // Entries read this run are right even when the manifest has errors; a cache that
+        // cannot be written only makes the next run read again.
+        let _ = resolver.cache.save();
+        let sources = resolver.cache.stats();
         if !resolver.problems.is_empty() {
             // A failing run still shows its warnings, after the errors, in one report.
             let warnings = std::mem::take(&mut resolver.warnings);
@@ -82,7 +135,11 @@ impl Model {
             .map(miette::Report::new)
             .collect();
         if resolver.problems.is_empty() {
-            Ok(Resolved { model, warnings })
+            Ok(Resolved {
+                model,
+                warnings,
+                sources,
+            })
         } else {
             Err(into_report(&text.name, resolver.problems))
         }
@@ -92,8 +149,28 @@ impl Model {
 /// Where a dependency edge was written, for labelling a cycle through it.
 type Edge = (SourceText, SourceSpan, String);
 
+/// `.grokform/[<env>/]sources.cache` under the manifest's folder; none for an environment
+/// name that is no plain folder name (the resolver reports it).
+fn cache_path(root: &Path, env: Option<&str>) -> Option<PathBuf> {
+    let mut dir = root.join(".grokform");
+    if let Some(env) = env {
+        let plain = !env.is_empty()
+            && !env.starts_with('.')
+            && env
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !plain {
+            return None;
+        }
+        dir.push(env);
+    }
+    Some(dir.join(stat_cache::FILE_NAME))
+}
+
 struct Resolver<'a> {
     text: &'a Text,
+    /// Digests of sources, from the stat cache when their stat is unchanged.
+    cache: StatCache,
     /// The manifest's folder, canonical.
     root: PathBuf,
     /// The manifest's folder as the user named it (for display).

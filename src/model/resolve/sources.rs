@@ -17,6 +17,7 @@ use crate::manifest::problem::{SourceText, did_you_mean};
 use crate::manifest::{self, Entries, Problem, ProblemKind, Text};
 use crate::model::scan::malformed_templates;
 use crate::model::source::{self, CsvError, SourceError};
+use crate::model::stat_cache::{As, ReadError};
 use crate::model::{File, Layout, Source, Table, template};
 
 impl Resolver<'_> {
@@ -68,6 +69,8 @@ impl Resolver<'_> {
 
     pub(super) fn files(&mut self, files: &Entries<manifest::FileSpec>) -> BTreeMap<Key, File> {
         let mut out = BTreeMap::new();
+        // Located first, then digested in one batch (from the stat cache, or read in parallel).
+        let mut located = Vec::new();
         let mut seen: BTreeMap<(String, String), &Spanned<String>> = BTreeMap::new();
         for (key_node, spec) in files.iter() {
             let key = self.key(key_node, "file");
@@ -95,10 +98,17 @@ impl Resolver<'_> {
             let Some((relative, path_buf)) = self.locate(&spec.source) else {
                 continue;
             };
-            let (size, sha256) = match source::hash_file(&path_buf) {
-                Ok(hashed) => hashed,
+            located.push((key, connector, path, &spec.source, relative, path_buf));
+        }
+        let jobs: Vec<_> = located.iter().map(|l| (l.5.clone(), As::File)).collect();
+        let digests = self.cache.digest(&jobs);
+        for ((key, connector, path, node, relative, path_buf), digest) in
+            located.into_iter().zip(digests)
+        {
+            let (size, sha256) = match digest {
+                Ok((size, sha256, _)) => (size, sha256),
                 Err(error) => {
-                    self.source_error(&spec.source, &relative, error, "cannot be read");
+                    self.source_error(node, &relative, error, "cannot be read");
                     continue;
                 }
             };
@@ -124,6 +134,8 @@ impl Resolver<'_> {
 
     pub(super) fn tables(&mut self, tables: &Entries<manifest::TableSpec>) -> BTreeMap<Key, Table> {
         let mut out = BTreeMap::new();
+        // Located first, then digested in one batch (from the stat cache, or read in parallel).
+        let mut located = Vec::new();
         let mut seen: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
         for (key_node, spec) in tables.iter() {
             let key = self.key(key_node, "table");
@@ -148,7 +160,32 @@ impl Resolver<'_> {
             let Some((relative, path)) = self.locate(&spec.source) else {
                 continue;
             };
-            match source::hash_csv(&path) {
+            let allow_column_removal = spec
+                .allow_column_removal
+                .as_ref()
+                .is_some_and(|allow| allow.value);
+            located.push((
+                key,
+                name,
+                &spec.source,
+                relative,
+                path,
+                allow_column_removal,
+            ));
+        }
+        let jobs: Vec<_> = located.iter().map(|l| (l.4.clone(), As::Csv)).collect();
+        let digests = self.cache.digest(&jobs);
+        for ((key, name, node, relative, path, allow_column_removal), digest) in
+            located.into_iter().zip(digests)
+        {
+            let digest = match digest {
+                Ok((size, sha256, Some(csv))) => Ok((size, sha256, csv)),
+                // A CSV read always summarises; a plain-file digest here would be a bug.
+                Ok((_, _, None)) => Err(CsvError::Io(std::io::Error::other("no CSV summary"))),
+                Err(ReadError::Csv(error)) => Err(error),
+                Err(ReadError::Io(error)) => Err(CsvError::Io(error)),
+            };
+            match digest {
                 Ok((size, sha256, csv)) => {
                     if let (Some(key), Some(name)) = (key, name) {
                         out.insert(
@@ -163,10 +200,7 @@ impl Resolver<'_> {
                                     sha256,
                                 },
                                 csv,
-                                allow_column_removal: spec
-                                    .allow_column_removal
-                                    .as_ref()
-                                    .is_some_and(|allow| allow.value),
+                                allow_column_removal,
                             },
                         );
                     }
@@ -178,7 +212,7 @@ impl Resolver<'_> {
                     };
                     self.error_at(
                         ProblemKind::InvalidCsv,
-                        &spec.source,
+                        node,
                         format!("table source `{relative}` {error}"),
                         "not a CSV with a header row",
                     )
