@@ -13,6 +13,7 @@ pub mod graph;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod refresh;
 pub mod render;
 pub mod state;
 

@@ -11,6 +11,7 @@ mod action;
 mod attributes;
 mod change;
 mod fresh;
+mod observed;
 mod planner;
 mod schema;
 mod summary;
@@ -28,7 +29,9 @@ pub use action::Action;
 pub use attributes::{desired_attributes, inputs, inputs_hash};
 pub use change::{Change, CsvChange};
 pub use fresh::{ServerMismatch, Stale, StaleReason, check_fresh, check_server};
+pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
 pub use planner::plan;
+pub(crate) use planner::without_userinfo;
 pub use schema::json_schema;
 pub use summary::Summary;
 

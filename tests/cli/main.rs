@@ -15,6 +15,7 @@ mod emulator_ui;
 mod help;
 mod plan_apply;
 mod project;
+mod refresh;
 mod schema;
 mod state;
 mod validate;
