@@ -1,34 +1,74 @@
 //! Printing diagnostics: miette's rendering for people, plus GitHub Actions workflow
 //! annotations (`::error file=…,line=…,col=…::message`) when `GITHUB_ACTIONS=true`, so that
 //! validation problems show up on the pull request's diff.
+//!
+//! Whatever the input, what is printed stays small and renderable: every report is first
+//! copied into a `Bounded` diagnostic (long source lines clipped around their labels, long
+//! messages clipped, at most `SHOWN` problems in full, the rest counted).
+
+mod bounded;
+mod excerpt;
 
 use miette::{Diagnostic, Report, Severity};
 
+use bounded::{Bounded, SHOWN};
+pub use excerpt::CONTEXT_LINES;
+
 /// Prints an error report (and its annotations in GitHub Actions).
 pub fn error(report: &Report) {
-    anstream::eprintln!("{report:?}");
-    annotate(report.as_ref(), Severity::Error);
+    print(report.as_ref(), Severity::Error, "problem");
 }
 
-/// Prints a warning report (and its annotations in GitHub Actions).
-pub fn warning(report: &Report) {
-    anstream::eprintln!("{report:?}");
-    annotate(report.as_ref(), Severity::Warning);
+/// Prints warning reports (and their annotations in GitHub Actions), at most `SHOWN` of them.
+pub fn warnings(reports: &[Report]) {
+    for report in reports.iter().take(SHOWN) {
+        print(report.as_ref(), Severity::Warning, "warning");
+    }
+    if reports.len() > SHOWN {
+        note(reports.len() - SHOWN, "warning", Severity::Warning);
+    }
+}
+
+fn print(diagnostic: &dyn Diagnostic, default: Severity, kind: &str) {
+    let bounded = Bounded::new(diagnostic);
+    let hidden = bounded.hidden();
+    let lines = annotations(&bounded, default);
+    anstream::eprintln!("{:?}", Report::new(bounded));
+    annotate(&lines);
+    if hidden > 0 {
+        note(hidden, kind, default);
+    }
+}
+
+/// Says how many `kind`s were left out (on the terminal and as an annotation).
+fn note(hidden: usize, kind: &str, severity: Severity) {
+    let plural = if hidden == 1 { "" } else { "s" };
+    let text = format!("… and {hidden} more {kind}{plural} (only the first {SHOWN} are shown)");
+    anstream::eprintln!("{text}");
+    annotate(&[format!("::{}::{}", level(severity), escape_message(&text))]);
 }
 
 fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
-/// Writes one annotation per labelled diagnostic (the diagnostic itself and every related one).
-fn annotate(diagnostic: &dyn Diagnostic, default: Severity) {
+/// Writes annotation lines when running in GitHub Actions.
+fn annotate(lines: &[String]) {
     if !in_github_actions() {
         return;
     }
     // Standard error: the runner reads workflow commands there too, and standard output
     // may be a JSON or Markdown plan being redirected to a file.
-    for line in annotations(diagnostic, default) {
+    for line in lines {
         eprintln!("{line}");
+    }
+}
+
+fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Advice => "notice",
     }
 }
 
@@ -46,11 +86,7 @@ fn collect<'a>(
     out: &mut Vec<String>,
 ) {
     let severity = diagnostic.severity().unwrap_or(default);
-    let level = match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Advice => "notice",
-    };
+    let level = level(severity);
     let source = diagnostic.source_code().or(inherited);
     let message = escape_message(&diagnostic.to_string());
     let mut located = false;

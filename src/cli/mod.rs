@@ -200,6 +200,8 @@ fn setup_color(color: Color) {
                 .unicode(enabled)
                 .terminal_links(false)
                 .width(100)
+                // the lines `diagnostics` keeps around each label
+                .context_lines(diagnostics::CONTEXT_LINES)
                 .build(),
         )
     }));

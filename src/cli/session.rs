@@ -48,9 +48,7 @@ pub struct Session {
 pub fn load_model(manifest: &ManifestArgs, strict: bool) -> miette::Result<Model> {
     let resolved = Model::load(&manifest.manifest_path(), manifest.env.as_deref())?;
     let warned = !resolved.warnings.is_empty();
-    for warning in resolved.warnings {
-        super::diagnostics::warning(&warning);
-    }
+    super::diagnostics::warnings(&resolved.warnings);
     if strict && warned {
         miette::bail!("warnings are errors with `--strict`");
     }

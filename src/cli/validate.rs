@@ -16,9 +16,7 @@ pub struct Args {
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
     let path = args.manifest.manifest_path();
     let resolved = Model::load(&path, args.manifest.env.as_deref())?;
-    for warning in &resolved.warnings {
-        super::diagnostics::warning(warning);
-    }
+    super::diagnostics::warnings(&resolved.warnings);
     let model = &resolved.model;
     let count = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     let summary = [

@@ -145,7 +145,9 @@ fn syntax_problem(text: &Text, error: &serde_saphyr::Error) -> Problem {
         span = SourceSpan::new(0.into(), 0);
         label = "the manifest starts here";
     }
-    let message = if let Some(detail) = message.strip_prefix("budget breached: ") {
+    let message = if too_deep(&message) {
+        format!("the manifest is nested more than {MAX_DEPTH} levels deep")
+    } else if let Some(detail) = message.strip_prefix("budget breached: ") {
         format!("the manifest is too large once its aliases are expanded ({detail})")
     } else {
         message
@@ -156,10 +158,25 @@ fn syntax_problem(text: &Text, error: &serde_saphyr::Error) -> Problem {
         .maybe_help(help)
 }
 
+/// serde-saphyr's default nesting limit (lists and mappings), which keeps parsing off the
+/// bottom of the stack.
+const MAX_DEPTH: usize = 64;
+
+/// Whether the parser stopped at its nesting limit (the budget's depth for block
+/// collections, the scanner's recursion limit for flow ones).
+fn too_deep(message: &str) -> bool {
+    message.starts_with("budget breached: Depth") || message.contains("recursion limit exceeded")
+}
+
 /// A code and a help line for the common kinds of parse error.
 fn classify(message: &str) -> (&'static str, Option<String>) {
     let m = message.to_lowercase();
-    if m.contains("unknown field") {
+    if too_deep(message) {
+        (
+            "grokform::manifest::too_deep",
+            Some("a manifest needs only a few levels; flatten the nested value".into()),
+        )
+    } else if m.contains("unknown field") {
         (
             "grokform::manifest::unknown_key",
             Some("remove the key or fix its spelling; `grokform schema` lists every key".into()),

@@ -13,6 +13,7 @@ mod emulator_python;
 mod emulator_robustness;
 mod emulator_ui;
 mod help;
+mod long_input;
 mod plan_apply;
 mod project;
 mod refresh;
