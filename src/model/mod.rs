@@ -118,6 +118,8 @@ pub struct Dashboard {
     pub tables: Vec<String>,
     /// Key of `Model::layouts`.
     pub layout: Option<String>,
+    /// `ignore_changes`: `layout`, `shares` or JSON pointers into the layout (checked).
+    pub ignore_changes: Vec<String>,
 }
 
 /// Share access level.

@@ -770,6 +770,24 @@ impl Resolver<'_> {
                 }
                 Some(layout.value.clone())
             });
+            let mut ignore_changes = Vec::new();
+            for entry in spec.ignore_changes.iter().flat_map(|l| &l.value) {
+                let ok = matches!(entry.value.as_str(), "layout" | "shares")
+                    || entry.value.starts_with('/');
+                if ok {
+                    ignore_changes.push(entry.value.clone());
+                } else {
+                    self.error_at(
+                        "grokform::manifest::invalid_ignore_changes",
+                        entry,
+                        format!("unknown `ignore_changes` entry `{}`", entry.value),
+                        "expected `layout`, `shares` or a JSON pointer",
+                    )
+                    .help = Some(
+                        "use `layout`, `shares`, or a JSON pointer into the layout starting with `/`".into(),
+                    );
+                }
+            }
             if key_ok {
                 out.insert(
                     key.value.clone(),
@@ -778,6 +796,7 @@ impl Resolver<'_> {
                         name,
                         tables: names,
                         layout,
+                        ignore_changes,
                     },
                 );
             }

@@ -90,6 +90,7 @@ impl Fixture {
                 name: "Sales Overview".into(),
                 tables: vec!["orders".into(), "customers".into()],
                 layout: Some("overview".into()),
+                ignore_changes: vec![],
             },
         );
         fixture.share("overview", "Analysts", Access::View);

@@ -47,8 +47,19 @@ impl IgnoreRule {
 
 /// The `ignore_changes` rules of the model's dashboards, by dashboard key.
 pub fn ignore_rules(model: &crate::model::Model) -> BTreeMap<String, Vec<IgnoreRule>> {
-    let _ = model;
-    BTreeMap::new()
+    model
+        .dashboards
+        .iter()
+        .map(|(key, d)| {
+            let rules = d
+                .ignore_changes
+                .iter()
+                .filter_map(|e| IgnoreRule::parse(e))
+                .collect();
+            (key.clone(), rules)
+        })
+        .filter(|(_, rules): &(String, Vec<IgnoreRule>)| !rules.is_empty())
+        .collect()
 }
 
 /// Marks the drift that `rules` (by dashboard key) cover as ignored.

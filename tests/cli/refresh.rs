@@ -283,3 +283,71 @@ fn an_error_exits_1_not_2() {
     run.code(1);
     assert!(!run.stdout.contains("Drift"), "{}", run.stdout);
 }
+
+#[test]
+fn ignored_drift_is_reported_as_ignored_and_does_not_count() {
+    let (server, project) = applied();
+    project.edit("grokform.yaml", |m| {
+        m.replace(
+            "    layout: sales-overview\n",
+            "    layout: sales-overview\n    ignore_changes: [shares, /viewStateMap/viewers/0/look]\n",
+        )
+    });
+    let overview = id(&project, "dashboard.sales-overview");
+    ui(
+        &server,
+        "POST",
+        &format!("dashboards/{overview}/layout"),
+        &edited_layout(&server, &overview),
+    );
+    ui(
+        &server,
+        "DELETE",
+        &format!("shares/{overview}?group=Managers"),
+        "",
+    );
+    ui(
+        &server,
+        "POST",
+        &format!("shares/{overview}?group=Developers&access=View"),
+        "",
+    );
+
+    let run = refresh(&project, &[]);
+    run.code(0);
+    let out = &run.stdout;
+    for expected in [
+        "No drift. The server matches the state (8 checked).",
+        "Ignored drift (3):",
+        "  dashboard.sales-overview: grant added: `Developers` has View access",
+        "  dashboard.sales-overview: layout edited: changed at `/viewStateMap/viewers/0/look/title`",
+        "  share.sales-overview.Managers: grant removed: `Managers` has no View grant on the server",
+        "Drift: 0 changes outside grokform, 3 ignored, 0 unverified, 6 of 8 in sync.",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+
+    // a pointer elsewhere does not cover the edit
+    project.edit("grokform.yaml", |m| {
+        m.replace("/viewStateMap/viewers/0/look]", "/columns]")
+    });
+    let run = refresh(&project, &[]);
+    run.code(2);
+    assert!(
+        run.stdout.contains("    ~ layout edited: changed at"),
+        "{}",
+        run.stdout
+    );
+
+    project.edit("grokform.yaml", |m| {
+        m.replace("[shares, /columns]", "[colour]")
+    });
+    let run = project.run(&["validate"]);
+    run.code(1);
+    assert!(
+        run.stderr
+            .contains("unknown `ignore_changes` entry `colour`"),
+        "{}",
+        run.stderr
+    );
+}
