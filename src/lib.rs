@@ -10,12 +10,17 @@ pub mod cli;
 pub mod client;
 pub mod emulator;
 pub mod graph;
+pub mod grok_name;
+pub mod key;
 pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod refresh;
+pub mod remote_path;
 pub mod render;
+pub mod server_url;
 pub mod state;
+mod validated;
 
 #[cfg(test)]
 pub(crate) mod test_support {

@@ -283,7 +283,7 @@ impl Context {
         if change.uncertain && !self.confirm_uncertain.contains(address) {
             return Err(ApplyError::Uncertain {
                 address: address.clone(),
-                name: dashboard.name.clone(),
+                name: dashboard.name.to_string(),
             });
         }
         let mut table_ids = Vec::with_capacity(dashboard.tables.len());
@@ -315,7 +315,7 @@ impl Context {
         pending.status = ResourceStatus::Uncertain;
         pending
             .attributes
-            .insert("name".into(), dashboard.name.clone().into());
+            .insert("name".into(), dashboard.name.as_str().into());
         self.record(address, Some(pending)).await?;
 
         match self

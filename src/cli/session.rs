@@ -11,10 +11,11 @@ use super::ManifestArgs;
 use crate::client::{ApiKey, Client, ClientOptions};
 use crate::emulator::{self, Emulator, EmulatorConfig};
 use crate::model::Model;
+use crate::server_url::ServerUrl;
 use crate::state::{self, State, StateLocation, StateStore};
 
 /// The name the built-in emulator goes by in `--server` and in the state.
-pub const LOCAL: &str = "local";
+pub const LOCAL: &str = ServerUrl::LOCAL;
 
 /// Which server to talk to and how to authenticate.
 #[derive(Clone, Debug, Args)]
@@ -36,7 +37,7 @@ pub struct ServerArgs {
 /// A manifest bound to a server and a state store.
 pub struct Session {
     pub model: Model,
-    /// What the state records as the server: `local` or the normalised URL.
+    /// What the state records as the server: `local` or the normalised URL (`ServerUrl`).
     pub server: String,
     pub client: Client,
     pub store: StateStore,
@@ -69,13 +70,15 @@ impl Session {
 
     /// Connects a loaded model to its server and state store.
     pub async fn connect(model: Model, server_args: &ServerArgs) -> miette::Result<Session> {
-        let server = server_args.server.clone().or_else(|| model.server.clone()).ok_or_else(|| {
-            miette::miette!(
+        let server = match (&server_args.server, &model.server) {
+            (Some(text), _) => ServerUrl::parse(text)?,
+            (None, Some(server)) => server.clone(),
+            (None, None) => miette::bail!(
                 help = "add `server:` to the manifest, pass `--server URL`, set `DATAGROK_URL`, or use `--server local` for the built-in emulator",
                 "no server to talk to"
-            )
-        })?;
-        let server = normalise_server(&server);
+            ),
+        };
+        let server = server.to_string();
         let (url, key, emulator) = if server == LOCAL {
             let config = EmulatorConfig {
                 data_dir: Some(state::local_emulator_dir(&model.root)),
@@ -118,15 +121,6 @@ impl Session {
     }
 }
 
-/// `https://x/api/` → `https://x/api`; `LOCAL` (any case) → `local`.
-fn normalise_server(server: &str) -> String {
-    let trimmed = server.trim();
-    if trimmed.eq_ignore_ascii_case(LOCAL) {
-        return LOCAL.to_string();
-    }
-    trimmed.trim_end_matches('/').to_string()
-}
-
 /// Builds the runtime the network commands run on.
 pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -134,18 +128,4 @@ pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
         .build()
         .into_diagnostic()
         .wrap_err("could not start the async runtime")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn servers_normalise() {
-        assert_eq!(
-            normalise_server("https://x.example/api/"),
-            "https://x.example/api"
-        );
-        assert_eq!(normalise_server(" LOCAL "), "local");
-    }
 }

@@ -2,26 +2,16 @@
 
 use super::ClientError;
 
-/// Validates and normalises the base URL: `http(s)`, no credentials, no query, no trailing `/`.
+/// Validates and normalises the base URL (`ServerUrl`, the one normaliser): `http(s)`, no
+/// credentials, no query, no trailing `/`; `local` is the caller's to start, not a URL.
 pub(super) fn normalise_base_url(base_url: &str) -> Result<String, ClientError> {
-    let trimmed = base_url.trim();
-    let bad = |reason: &str| ClientError::BadUrl {
-        url: trimmed.to_string(),
-        reason: reason.to_string(),
-    };
-    let url = reqwest::Url::parse(trimmed).map_err(|e| bad(&e.to_string()))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(bad("only `http` and `https` URLs are supported"));
+    let bad = |url: String, reason: String| ClientError::BadUrl { url, reason };
+    match crate::server_url::ServerUrl::parse(base_url) {
+        Ok(url) if url.is_local() => Err(bad(
+            url.to_string(),
+            crate::server_url::ServerUrlProblem::Scheme.to_string(),
+        )),
+        Ok(url) => Ok(url.to_string()),
+        Err(error) => Err(bad(error.url, error.problem.to_string())),
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        // Shown without the credentials: they may be real.
-        return Err(ClientError::BadUrl {
-            url: format!("{}://{}", url.scheme(), url.host_str().unwrap_or("")),
-            reason: "credentials do not belong in the URL; use `DATAGROK_API_KEY`".into(),
-        });
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("the URL cannot have a query or fragment"));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_string())
 }

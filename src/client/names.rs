@@ -1,10 +1,13 @@
 //! Turning Grok names and file paths into URL path segments: every `:` becomes `.` and each
 //! segment is percent-encoded, so user text (spaces, unicode, `#`, `?`) can never change the
-//! route it is sent to.
+//! route it is sent to. What a valid name or path is belongs to `GrokName` and `RemotePath`
+//! (the same rules `validate` applies); this file only encodes.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::ClientError;
+use crate::grok_name::GrokName;
+use crate::remote_path::RemotePath;
 
 /// Everything but RFC 3986 unreserved characters is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -18,63 +21,36 @@ pub fn encode_segment(text: &str) -> String {
     utf8_percent_encode(text, SEGMENT).to_string()
 }
 
-/// A Grok name (`JohnDoe:Sales:Q1`) in URL form (`JohnDoe.Sales.Q1`), percent-encoded.
-/// A part that contains `.` would be split differently by the server, and an empty part is
-/// never meant, so both are rejected.
+/// A Grok name (`JohnDoe:Sales:Q1`) in URL form (`JohnDoe.Sales.Q1`), percent-encoded; a text
+/// that is not a `GrokName` is refused with the reason.
 pub fn grok_name_segment(name: &str) -> Result<String, ClientError> {
-    if name.trim().is_empty() {
-        return Err(ClientError::BadName {
-            name: name.to_string(),
-            reason: "the name is empty".into(),
-        });
-    }
-    let mut parts = Vec::new();
-    for part in name.split(':') {
-        if part.is_empty() {
-            return Err(ClientError::BadName {
-                name: name.to_string(),
-                reason: "it has an empty part".into(),
-            });
-        }
-        if part.contains('.') {
-            return Err(ClientError::BadName {
-                name: name.to_string(),
-                reason: format!("its part `{part}` contains `.`"),
-            });
-        }
-        if part.chars().any(char::is_control) {
-            return Err(ClientError::BadName {
-                name: name.to_string(),
-                reason: "it contains control characters".into(),
-            });
-        }
-        parts.push(encode_segment(part));
-    }
-    Ok(parts.join("."))
+    let name = GrokName::parse(name).map_err(|error| ClientError::BadName {
+        reason: format!("it {}", error.problem),
+        name: error.name,
+    })?;
+    Ok(grok_name_url(&name))
+}
+
+/// A valid Grok name in URL form.
+pub fn grok_name_url(name: &GrokName) -> String {
+    name.parts()
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// A path inside a connector (`Sales/raw/q1.csv`), each segment percent-encoded and `/` kept
-/// between them. Empty, `.` and `..` segments are rejected: the server would normalise them
-/// into a different file than the one named.
+/// between them; a text that is not a `RemotePath` is refused with the reason.
 pub fn file_path_segments(path: &str) -> Result<String, ClientError> {
-    let trimmed = path.trim_start_matches('/');
-    if trimmed.is_empty() {
-        return Err(ClientError::BadName {
-            name: path.to_string(),
-            reason: "the file path is empty".into(),
-        });
-    }
-    let mut out = Vec::new();
-    for segment in trimmed.split('/') {
-        if segment.is_empty() || segment == "." || segment == ".." {
-            return Err(ClientError::BadName {
-                name: path.to_string(),
-                reason: "file paths cannot contain empty, `.` or `..` segments".into(),
-            });
-        }
-        out.push(encode_segment(segment));
-    }
-    Ok(out.join("/"))
+    let path = RemotePath::parse(path).map_err(|error| ClientError::BadName {
+        reason: format!("the file path {}", error.problem),
+        name: error.path,
+    })?;
+    Ok(path
+        .segments()
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/"))
 }
 
 #[cfg(test)]
@@ -102,16 +78,29 @@ mod tests {
         );
     }
 
+    /// The client refuses exactly what `GrokName` refuses, so `validate` and `apply` agree.
     #[test]
-    fn grok_names_with_periods_or_empty_parts_are_rejected() {
-        for bad in ["JohnDoe:Sales.v2", "a::b", ":a", "", " ", "a:\u{1}"] {
+    fn grok_names_the_model_refuses_are_refused_with_the_same_reason() {
+        for bad in [
+            "JohnDoe:Sales.v2",
+            "a::b",
+            ":a",
+            "",
+            " ",
+            "a:\u{1}",
+            "a: :b",
+        ] {
             let err = grok_name_segment(bad).unwrap_err();
-            assert!(matches!(err, ClientError::BadName { .. }), "{bad:?}");
+            let model = GrokName::parse(bad).unwrap_err();
+            assert!(
+                matches!(&err, ClientError::BadName { reason, .. } if *reason == format!("it {}", model.problem)),
+                "{bad:?}: {err}"
+            );
         }
         let err = grok_name_segment("JohnDoe:Sales.v2").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`JohnDoe:Sales.v2` cannot be sent to the server: its part `Sales.v2` contains `.`"
+            "`JohnDoe:Sales.v2` cannot be sent to the server: it has a part `Sales.v2` containing `.`, which is ambiguous once `:` becomes `.` in URLs"
         );
     }
 
@@ -121,9 +110,9 @@ mod tests {
             file_path_segments("Sales/raw data/q1:v2.csv").unwrap(),
             "Sales/raw%20data/q1%3Av2.csv"
         );
-        assert_eq!(file_path_segments("/a/b").unwrap(), "a/b");
-        for bad in ["", "a//b", "a/../b", "./a", "a/"] {
-            assert!(file_path_segments(bad).is_err(), "{bad:?}");
+        for bad in ["", "a//b", "a/../b", "./a", "a/", "/a/b", "a/\u{7}"] {
+            let err = file_path_segments(bad).unwrap_err();
+            assert!(matches!(err, ClientError::BadName { .. }), "{bad:?}");
         }
     }
 }

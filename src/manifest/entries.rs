@@ -81,8 +81,18 @@ impl<'de> Deserialize<'de> for Params {
     }
 }
 
+/// Keys in a draft-07 pattern: no ASCII character other than letters and `_` first, no ASCII
+/// character other than letters, digits, `_` and `-` after.
+const KEY_PATTERN: &str =
+    r"^[^\x00-\x40\x5B-\x5E\x60\x7B-\x7F][^\x00-\x2C\x2E\x2F\x3A-\x40\x5B-\x5E\x60\x7B-\x7F]*$";
+
 /// Schema of a keyed section: an object whose property names are identifiers (they become
 /// addresses) and whose values are `T`.
+///
+/// The exact rule (`Key`: UAX #31) needs Unicode property classes, which draft-07 patterns
+/// (ECMA-262 without the `u` flag) do not have; the pattern is therefore the part editors can
+/// check everywhere: ASCII letters, digits, `_` and `-` as `Key` allows them, and any
+/// non-ASCII character. `validate` checks the rest.
 pub struct Keyed<T>(PhantomData<T>);
 
 impl<T: schemars::JsonSchema> schemars::JsonSchema for Keyed<T> {
@@ -98,7 +108,10 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Keyed<T> {
         let value = generator.subschema_for::<T>();
         schemars::json_schema!({
             "type": "object",
-            "propertyNames": { "pattern": "^[A-Za-z0-9_-]+$" },
+            "propertyNames": {
+                "pattern": KEY_PATTERN,
+                "description": "a key: a letter (of any script) or `_`, then letters, digits, `_` or `-` (a Unicode identifier, UAX #31)",
+            },
             "additionalProperties": value,
         })
     }

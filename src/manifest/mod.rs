@@ -10,7 +10,7 @@ mod schema;
 
 pub use entries::{Entries, Keyed, Params};
 pub use parse::{Text, parse};
-pub use problem::{Problem, Problems};
+pub use problem::{Problem, ProblemKind, Problems};
 pub use schema::json_schema;
 
 use schemars::JsonSchema;

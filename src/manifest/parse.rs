@@ -8,7 +8,7 @@ use miette::{NamedSource, SourceSpan};
 use serde_saphyr::{Location, Spanned};
 
 use super::Manifest;
-use super::problem::{Problem, SourceText};
+use super::problem::{Problem, ProblemKind, SourceText};
 
 /// The manifest's text with its display name; converts YAML locations into byte spans.
 #[derive(Clone, Debug)]
@@ -30,7 +30,7 @@ impl Text {
     pub fn read(path: &Path, name: &str) -> Result<Self, Problem> {
         let bytes = std::fs::read(path).map_err(|error| {
             Problem::error(
-                "grokform::manifest::unreadable",
+                ProblemKind::Unreadable,
                 format!("cannot read the manifest `{name}`: {error}"),
             )
             .help("pass the manifest with `-f FILE` or its folder with `-C DIR`")
@@ -43,13 +43,12 @@ impl Text {
                 // Lossy decoding keeps the valid prefix byte for byte, so `at` still points
                 // at the first replacement character.
                 let text = Text::new(name, lossy);
-                Err(Problem::error(
-                    "grokform::manifest::not_utf8",
-                    format!("`{name}` is not valid UTF-8"),
+                Err(
+                    Problem::error(ProblemKind::NotUtf8, format!("`{name}` is not valid UTF-8"))
+                        .source(&text.source)
+                        .label(SourceSpan::new(at.into(), 1), "invalid byte here")
+                        .help("save the manifest as UTF-8"),
                 )
-                .source(&text.source)
-                .label(SourceSpan::new(at.into(), 1), "invalid byte here")
-                .help("save the manifest as UTF-8"))
             }
         }
     }
@@ -105,13 +104,12 @@ pub fn parse(text: &Text) -> Result<Manifest, Problem> {
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
-        return Err(Problem::error(
-            "grokform::manifest::empty",
-            format!("`{}` is empty", text.name),
-        )
-        .source(&text.source)
-        .label(SourceSpan::new(0.into(), 0), "no manifest here")
-        .help("start with `version: 1`; `grokform schema` prints every key"));
+        return Err(
+            Problem::error(ProblemKind::Empty, format!("`{}` is empty", text.name))
+                .source(&text.source)
+                .label(SourceSpan::new(0.into(), 0), "no manifest here")
+                .help("start with `version: 1`; `grokform schema` prints every key"),
+        );
     }
     serde_saphyr::from_str::<Manifest>(body).map_err(|error| syntax_problem(text, &error))
 }
@@ -135,7 +133,7 @@ fn syntax_problem(text: &Text, error: &serde_saphyr::Error) -> Problem {
         .next()
         .unwrap_or(message)
         .to_string();
-    let (code, help) = classify(&message);
+    let (kind, help) = classify(&message);
     let mut span = error
         .location()
         .map_or(SourceSpan::new(0.into(), 0), |l| text.location_span(&l));
@@ -152,7 +150,7 @@ fn syntax_problem(text: &Text, error: &serde_saphyr::Error) -> Problem {
     } else {
         message
     };
-    Problem::error(code, format!("invalid manifest: {message}"))
+    Problem::error(kind, format!("invalid manifest: {message}"))
         .source(&text.source)
         .label(span, label)
         .maybe_help(help)
@@ -168,42 +166,42 @@ fn too_deep(message: &str) -> bool {
     message.starts_with("budget breached: Depth") || message.contains("recursion limit exceeded")
 }
 
-/// A code and a help line for the common kinds of parse error.
-fn classify(message: &str) -> (&'static str, Option<String>) {
+/// A kind and a help line for the common kinds of parse error.
+fn classify(message: &str) -> (ProblemKind, Option<String>) {
     let m = message.to_lowercase();
     if too_deep(message) {
         (
-            "grokform::manifest::too_deep",
+            ProblemKind::TooDeep,
             Some("a manifest needs only a few levels; flatten the nested value".into()),
         )
     } else if m.contains("unknown field") {
         (
-            "grokform::manifest::unknown_key",
+            ProblemKind::UnknownKey,
             Some("remove the key or fix its spelling; `grokform schema` lists every key".into()),
         )
     } else if m.contains("duplicate") {
         (
-            "grokform::manifest::duplicate_key",
+            ProblemKind::DuplicateKey,
             Some("each key may appear once in a mapping".into()),
         )
     } else if m.contains("missing field `version`") {
         (
-            "grokform::manifest::missing_key",
+            ProblemKind::MissingKey,
             Some("start the manifest with `version: 1`".into()),
         )
     } else if m.contains("missing field") {
-        ("grokform::manifest::missing_key", None)
+        (ProblemKind::MissingKey, None)
     } else if m.contains("budget") || m.contains("alias") {
         (
-            "grokform::manifest::too_large",
+            ProblemKind::TooLarge,
             Some(
                 "the manifest expands beyond grokform's limits; avoid deeply nested aliases".into(),
             ),
         )
     } else if m.contains("invalid type") || m.contains("expected") {
-        ("grokform::manifest::wrong_type", None)
+        (ProblemKind::WrongType, None)
     } else {
-        ("grokform::manifest::syntax", None)
+        (ProblemKind::Syntax, None)
     }
 }
 

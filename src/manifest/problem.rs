@@ -10,11 +10,100 @@ use miette::{Diagnostic, LabeledSpan, NamedSource, Severity, SourceCode, SourceS
 /// The text a diagnostic points into (the manifest or a layout file), with its display name.
 pub type SourceText = Arc<NamedSource<String>>;
 
-/// One problem: a code, a message, labels on the exact nodes, a help line.
+/// What kind of problem a manifest has: one variant per diagnostic code, so that codes are
+/// spelled once and tests and callers match on kinds instead of strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    // Reading and parsing the text.
+    Unreadable,
+    NotUtf8,
+    Empty,
+    Syntax,
+    UnknownKey,
+    DuplicateKey,
+    MissingKey,
+    WrongType,
+    TooLarge,
+    TooDeep,
+    // Meaning, found by `model::resolve`.
+    Version,
+    InvalidKey,
+    UnknownEnvironment,
+    UnknownReference,
+    InvalidServer,
+    InvalidState,
+    InvalidName,
+    InvalidPath,
+    InvalidSource,
+    InvalidCsv,
+    InvalidLayout,
+    MalformedReference,
+    InvalidAddress,
+    InvalidAccess,
+    InvalidRun,
+    InvalidIgnoreChanges,
+    NoTables,
+    NoGroups,
+    Duplicate,
+    Cycle,
+    // Warnings.
+    ServerWithoutApi,
+    UnusedLayout,
+    UnknownColumn,
+}
+
+impl ProblemKind {
+    /// The diagnostic code users see (`grokform::manifest::unknown_reference`).
+    pub fn code(self) -> &'static str {
+        use ProblemKind::*;
+        match self {
+            Unreadable => "grokform::manifest::unreadable",
+            NotUtf8 => "grokform::manifest::not_utf8",
+            Empty => "grokform::manifest::empty",
+            Syntax => "grokform::manifest::syntax",
+            UnknownKey => "grokform::manifest::unknown_key",
+            DuplicateKey => "grokform::manifest::duplicate_key",
+            MissingKey => "grokform::manifest::missing_key",
+            WrongType => "grokform::manifest::wrong_type",
+            TooLarge => "grokform::manifest::too_large",
+            TooDeep => "grokform::manifest::too_deep",
+            Version => "grokform::manifest::version",
+            InvalidKey => "grokform::manifest::invalid_key",
+            UnknownEnvironment => "grokform::manifest::unknown_environment",
+            UnknownReference => "grokform::manifest::unknown_reference",
+            InvalidServer => "grokform::manifest::invalid_server",
+            InvalidState => "grokform::manifest::invalid_state",
+            InvalidName => "grokform::manifest::invalid_name",
+            InvalidPath => "grokform::manifest::invalid_path",
+            InvalidSource => "grokform::manifest::invalid_source",
+            InvalidCsv => "grokform::manifest::invalid_csv",
+            InvalidLayout => "grokform::manifest::invalid_layout",
+            MalformedReference => "grokform::manifest::malformed_reference",
+            InvalidAddress => "grokform::manifest::invalid_address",
+            InvalidAccess => "grokform::manifest::invalid_access",
+            InvalidRun => "grokform::manifest::invalid_run",
+            InvalidIgnoreChanges => "grokform::manifest::invalid_ignore_changes",
+            NoTables => "grokform::manifest::no_tables",
+            NoGroups => "grokform::manifest::no_groups",
+            Duplicate => "grokform::manifest::duplicate",
+            Cycle => "grokform::manifest::cycle",
+            ServerWithoutApi => "grokform::manifest::server_without_api",
+            UnusedLayout => "grokform::manifest::unused_layout",
+            UnknownColumn => "grokform::manifest::unknown_column",
+        }
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One problem: a kind, a message, labels on the exact nodes, a help line.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    /// `grokform::manifest::unknown_reference` and the like.
-    pub code: &'static str,
+    pub kind: ProblemKind,
     pub message: String,
     pub severity: Severity,
     pub source: Option<SourceText>,
@@ -24,9 +113,9 @@ pub struct Problem {
 
 impl Problem {
     /// An error with no label yet.
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(kind: ProblemKind, message: impl Into<String>) -> Self {
         Problem {
-            code,
+            kind,
             message: message.into(),
             severity: Severity::Error,
             source: None,
@@ -36,10 +125,10 @@ impl Problem {
     }
 
     /// A warning with no label yet.
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(kind: ProblemKind, message: impl Into<String>) -> Self {
         Problem {
             severity: Severity::Warning,
-            ..Problem::error(code, message)
+            ..Problem::error(kind, message)
         }
     }
 
@@ -83,7 +172,7 @@ impl std::error::Error for Problem {}
 
 impl Diagnostic for Problem {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(self.code))
+        Some(Box::new(self.kind.code()))
     }
 
     fn severity(&self) -> Option<Severity> {

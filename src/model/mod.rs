@@ -3,10 +3,10 @@
 //! apply) works on these types only and never sees YAML, so the types are correct by
 //! construction: a `Dashboard` names tables that exist, a `Share` names a dashboard that exists.
 //!
-//! `Model::resolve` (in `resolve.rs`) builds it from a parsed manifest and reports **all**
-//! problems at once as span-carrying diagnostics.
+//! `Model::resolve` (in `resolve/`) builds it from a parsed manifest and reports **all**
+//! problems at once as span-carrying diagnostics. Names are held as the validated types
+//! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
-mod names;
 mod resolve;
 mod scan;
 pub mod source;
@@ -20,6 +20,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::address::Address;
+use crate::grok_name::GrokName;
+use crate::key::Key;
+use crate::remote_path::RemotePath;
+use crate::server_url::ServerUrl;
 
 /// A fully resolved manifest for one environment.
 #[derive(Clone, Debug)]
@@ -34,16 +38,16 @@ pub struct Model {
     pub environment: Option<String>,
     /// The server from the manifest or the environment (`--server` / `DATAGROK_URL` override it
     /// in `cli`); `None` when the manifest names none.
-    pub server: Option<String>,
+    pub server: Option<ServerUrl>,
     /// Where the state is kept.
     pub state: StateBackend,
-    pub files: BTreeMap<String, File>,
-    pub tables: BTreeMap<String, Table>,
-    pub layouts: BTreeMap<String, Layout>,
-    pub dashboards: BTreeMap<String, Dashboard>,
+    pub files: BTreeMap<Key, File>,
+    pub tables: BTreeMap<Key, Table>,
+    pub layouts: BTreeMap<Key, Layout>,
+    pub dashboards: BTreeMap<Key, Dashboard>,
     /// Keyed by `(dashboard key, group)`.
     pub shares: BTreeMap<(String, String), Share>,
-    pub calls: BTreeMap<String, Call>,
+    pub calls: BTreeMap<Key, Call>,
 }
 
 /// Where the state of an environment is stored.
@@ -71,20 +75,20 @@ pub struct Source {
 /// `files.<key>`: a local file uploaded to a connector path.
 #[derive(Clone, Debug)]
 pub struct File {
-    pub key: String,
+    pub key: Key,
     /// Connector Grok name in colon form (`System:AppData`), or a UUID.
-    pub connector: String,
+    pub connector: GrokName,
     /// Remote path inside the connector, `/`-separated, relative, no `..` or empty segments.
-    pub path: String,
+    pub path: RemotePath,
     pub source: Source,
 }
 
 /// `tables.<key>`: a CSV uploaded as a Datagrok table.
 #[derive(Clone, Debug)]
 pub struct Table {
-    pub key: String,
+    pub key: Key,
     /// Grok name in colon form (`JohnDoe:Sales:Q1`); no part is empty or contains `.`.
-    pub name: String,
+    pub name: GrokName,
     pub source: Source,
     pub csv: CsvSummary,
 }
@@ -100,7 +104,7 @@ pub struct CsvSummary {
 /// `layouts.<key>`: a Datagrok layout JSON, an input of dashboards, not a remote object.
 #[derive(Clone, Debug)]
 pub struct Layout {
-    pub key: String,
+    pub key: Key,
     pub source: Source,
     /// The JSON text as in the file; `${table.X.id}` / `${dashboard.X.id}` are filled at apply.
     pub text: String,
@@ -111,13 +115,14 @@ pub struct Layout {
 /// `dashboards.<key>`.
 #[derive(Clone, Debug)]
 pub struct Dashboard {
-    pub key: String,
-    /// The dashboard's display name (free text).
-    pub name: String,
+    pub key: Key,
+    /// The dashboard's display name; the create route takes it as a Grok name, so it obeys
+    /// the same rules (its key when the manifest gives none).
+    pub name: GrokName,
     /// Keys of `Model::tables`, in manifest order (the order of `table_ids` sent).
-    pub tables: Vec<String>,
+    pub tables: Vec<Key>,
     /// Key of `Model::layouts`.
-    pub layout: Option<String>,
+    pub layout: Option<Key>,
     /// `ignore_changes`: `layout`, `shares` or JSON pointers into the layout (checked).
     pub ignore_changes: Vec<String>,
 }
@@ -141,7 +146,7 @@ impl Access {
 /// `share.<dashboard>.<group>`: one group's access to one dashboard.
 #[derive(Clone, Debug)]
 pub struct Share {
-    pub dashboard: String,
+    pub dashboard: Key,
     pub group: String,
     pub access: Access,
 }
@@ -160,9 +165,9 @@ pub enum RunPolicy {
 /// `calls.<key>`: a server function call.
 #[derive(Clone, Debug)]
 pub struct Call {
-    pub key: String,
+    pub key: Key,
     /// `Package:Function` (or a bare core function name) in colon form.
-    pub function: String,
+    pub function: GrokName,
     /// Named parameters; strings may hold `${table.X.id}` / `${dashboard.X.id}` templates.
     pub params: serde_json::Map<String, serde_json::Value>,
     pub run: RunPolicy,

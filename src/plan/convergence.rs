@@ -59,7 +59,7 @@ fn apply_edit(fixture: &mut Fixture, edit: &Edit) {
         Edit::RemoveFile => fixture.model_mut().files.clear(),
         Edit::FilePath(n) => {
             if let Some(file) = fixture.model_mut().files.get_mut("raw-sales") {
-                file.path = format!("Sales/raw/{n}.csv");
+                file.path = format!("Sales/raw/{n}.csv").into();
             }
         }
         Edit::CallParam(n) => {
@@ -75,7 +75,7 @@ fn apply_edit(fixture: &mut Fixture, edit: &Edit) {
                 .dashboards
                 .get_mut("overview")
                 .unwrap()
-                .name = format!("Sales {n}");
+                .name = format!("Sales {n}").into();
         }
         Edit::DropTableFromDashboard => {
             let dashboard = fixture.model_mut().dashboards.get_mut("overview").unwrap();

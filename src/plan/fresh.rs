@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::{FORMAT_VERSION, Plan, inputs};
 use crate::model::Model;
+use crate::server_url::ServerUrl;
 use crate::state::State;
 
 /// One way a saved plan no longer matches the world.
@@ -86,15 +87,10 @@ pub struct ServerMismatch {
 /// case-insensitively, and without credentials). Planning against it would silently create
 /// everything again there, so `cli` refuses before planning.
 pub fn check_server(state: &State, server: &str) -> Result<(), ServerMismatch> {
-    let clean = |url: &str| super::planner::without_userinfo(url);
-    let same = |a: &str, b: &str| {
-        a.trim_end_matches('/')
-            .eq_ignore_ascii_case(b.trim_end_matches('/'))
-    };
     match &state.server {
-        Some(recorded) if !same(&clean(recorded), &clean(server)) => Err(ServerMismatch {
-            recorded: clean(recorded),
-            requested: clean(server),
+        Some(recorded) if !ServerUrl::same(recorded, server) => Err(ServerMismatch {
+            recorded: ServerUrl::canonical(recorded),
+            requested: ServerUrl::canonical(server),
         }),
         _ => Ok(()),
     }
@@ -144,8 +140,8 @@ pub fn check_fresh(
             current: current_model.environment.clone(),
         });
     }
-    let server = super::planner::without_userinfo(server);
-    if saved.server.trim_end_matches('/') != server.trim_end_matches('/') {
+    let server = ServerUrl::canonical(server);
+    if !ServerUrl::same(&saved.server, &server) {
         reasons.push(StaleReason::Server {
             saved: saved.server.clone(),
             current: server,
@@ -193,7 +189,7 @@ mod tests {
         let err = check_server(&state, "https://bot:pw@b.example.com/api").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the state was applied to `https://a.example.com/api/` but this run targets `https://b.example.com/api`"
+            "the state was applied to `https://a.example.com/api` but this run targets `https://b.example.com/api`"
         );
     }
 

@@ -31,7 +31,6 @@ pub use change::{Change, CsvChange};
 pub use fresh::{ServerMismatch, Stale, StaleReason, check_fresh, check_server};
 pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
 pub use planner::plan;
-pub(crate) use planner::without_userinfo;
 pub use schema::json_schema;
 pub use summary::Summary;
 

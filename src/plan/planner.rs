@@ -10,6 +10,7 @@ use super::{Action, Change, CsvChange, FORMAT_VERSION, Plan, PlanOptions, StateR
 use crate::address::{Address, Kind};
 use crate::graph;
 use crate::model::{Model, RunPolicy};
+use crate::server_url::ServerUrl;
 use crate::state::{ResourceState, ResourceStatus, State};
 
 type Attributes = BTreeMap<String, Value>;
@@ -46,12 +47,12 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
 
     let mut warnings = BTreeSet::new();
     if let Some(recorded) = &state.server
-        && normalise(recorded) != normalise(&options.server)
+        && !ServerUrl::same(recorded, &options.server)
     {
         warnings.insert(format!(
             "the state was applied to `{}` but this plan targets `{}`: every resource would be created again there",
-            without_userinfo(recorded),
-            without_userinfo(&options.server)
+            ServerUrl::canonical(recorded),
+            ServerUrl::canonical(&options.server)
         ));
     }
 
@@ -83,7 +84,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Plan {
     Plan {
         format_version: FORMAT_VERSION,
         environment: options.environment.clone(),
-        server: without_userinfo(&options.server),
+        server: ServerUrl::canonical(&options.server),
         state: StateRef {
             lineage: state.lineage.clone(),
             serial: state.serial,
@@ -527,23 +528,6 @@ fn string(attrs: &Attributes, key: &str) -> String {
 /// `connector/path` of a file's attributes.
 fn remote_path(attrs: &Attributes) -> String {
     format!("{}/{}", string(attrs, "connector"), string(attrs, "path"))
-}
-
-/// The URL without a `user:password@` part: a plan file must hold no secret.
-pub(crate) fn without_userinfo(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_string(),
-    }
-}
-
-/// Server URLs compare without a trailing slash and case-insensitively.
-fn normalise(url: &str) -> String {
-    url.trim_end_matches('/').to_ascii_lowercase()
 }
 
 fn plural(n: usize) -> &'static str {

@@ -56,7 +56,7 @@ pub fn ignore_rules(model: &crate::model::Model) -> BTreeMap<String, Vec<IgnoreR
                 .iter()
                 .filter_map(|e| IgnoreRule::parse(e))
                 .collect();
-            (key.clone(), rules)
+            (key.to_string(), rules)
         })
         .filter(|(_, rules): &(String, Vec<IgnoreRule>)| !rules.is_empty())
         .collect()

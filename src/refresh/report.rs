@@ -53,7 +53,7 @@ impl RefreshReport {
         RefreshReport {
             format_version: FORMAT_VERSION,
             environment,
-            server: crate::plan::without_userinfo(server),
+            server: crate::server_url::ServerUrl::canonical(server),
             summary: RefreshSummary {
                 checked: observed.resources.len(),
                 in_sync,

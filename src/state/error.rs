@@ -118,7 +118,9 @@ pub enum StateError {
     #[error("`{env}` cannot name an environment's state folder")]
     #[diagnostic(
         code(grokform::state::bad_environment),
-        help("use letters, digits, `-`, `_` and `.` (not first)")
+        help(
+            "environment names are manifest keys: a letter or `_`, then letters, digits, `_` or `-`"
+        )
     )]
     BadEnvironment { env: String },
 

@@ -83,11 +83,8 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> State
 
 /// Environment names become folder names: no separators, no `..`, nothing hidden.
 pub fn valid_env(env: &str) -> bool {
-    !env.is_empty()
-        && !env.starts_with('.')
-        && env
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    // Environments are manifest keys: no `/`, `.` or control character can reach the path.
+    crate::key::Key::parse(env).is_ok()
 }
 
 impl LocalStore {

@@ -115,29 +115,13 @@ impl Default for State {
 /// fine. Trailing slashes and the case of scheme and host do not count as differences.
 pub fn check_server(state: &State, server: &str) -> Result<(), StateError> {
     match &state.server {
-        Some(recorded) if normalise_server(recorded) != normalise_server(server) => {
+        Some(recorded) if !crate::server_url::ServerUrl::same(recorded, server) => {
             Err(StateError::ServerMismatch {
                 state_server: recorded.clone(),
                 server: server.to_string(),
             })
         }
         _ => Ok(()),
-    }
-}
-
-fn normalise_server(url: &str) -> String {
-    let url = url.trim().trim_end_matches('/');
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            format!(
-                "{}://{}/{}",
-                scheme.to_lowercase(),
-                host.to_lowercase(),
-                path
-            )
-        }
-        None => url.to_string(),
     }
 }
 

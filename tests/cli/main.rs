@@ -13,6 +13,8 @@ mod emulator_python;
 mod emulator_robustness;
 mod emulator_ui;
 mod help;
+mod keys;
+mod keys_property;
 mod long_input;
 mod plan_apply;
 mod project;
