@@ -79,21 +79,6 @@ fn find_cycle(deps: &BTreeMap<Address, Vec<Address>>, stuck: &BTreeSet<&Address>
     }
 }
 
-/// Every address that depends on `address`, directly or transitively, sorted.
-pub fn dependents_of(deps: &BTreeMap<Address, Vec<Address>>, address: &Address) -> Vec<Address> {
-    let mut found: BTreeSet<Address> = BTreeSet::new();
-    let mut frontier = vec![address.clone()];
-    while let Some(current) = frontier.pop() {
-        for (node, needs) in deps {
-            if needs.contains(&current) && found.insert(node.clone()) {
-                frontier.push(node.clone());
-            }
-        }
-    }
-    found.remove(address);
-    found.into_iter().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,20 +121,5 @@ mod tests {
         ]);
         let cycle = order(&g).unwrap_err();
         assert_eq!(cycle.to_string(), "call.a → call.b → call.c → call.a");
-    }
-
-    #[test]
-    fn dependents_are_transitive() {
-        let g = graph(&[
-            ("table.t", &[]),
-            ("dashboard.d", &["table.t"]),
-            ("share.d.G", &["dashboard.d"]),
-            ("file.f", &[]),
-        ]);
-        let found: Vec<String> = dependents_of(&g, &"table.t".parse().unwrap())
-            .iter()
-            .map(|a| a.to_string())
-            .collect();
-        assert_eq!(found, ["dashboard.d", "share.d.G"]);
     }
 }

@@ -135,20 +135,21 @@ impl ApplyReport {
     }
 }
 
-/// The JSON Schema of [`ApplyReport`] (`schema/apply-report.schema.json`), generated from the
-/// type so that it cannot drift from it.
-pub fn json_schema() -> serde_json::Value {
-    schemars::schema_for!(ApplyReport).to_value()
-}
-
 #[cfg(test)]
 mod schema_tests {
+    /// The JSON Schema of [`ApplyReport`](super::ApplyReport): what
+    /// `schema/apply-report.schema.json` must hold, generated from the type so that it cannot
+    /// drift from it.
+    fn json_schema() -> serde_json::Value {
+        schemars::schema_for!(super::ApplyReport).to_value()
+    }
+
     /// `GROKFORM_WRITE_SCHEMA=1 cargo test apply::report` rewrites the committed file.
     #[test]
     fn committed_schema_is_the_generated_one() {
         crate::test_support::assert_committed_schema(
             "schema/apply-report.schema.json",
-            &super::json_schema(),
+            &json_schema(),
             "GROKFORM_WRITE_SCHEMA=1 cargo test apply::report",
         );
     }

@@ -33,6 +33,10 @@ pub struct Args {
     #[arg(long = "target", value_name = "ADDRESS", conflicts_with = "plan_file")]
     pub targets: Vec<Address>,
 
+    /// Replace ADDRESS even when nothing changed (repeatable); see `grokform plan --help`.
+    #[arg(long = "replace", value_name = "ADDRESS", conflicts_with = "plan_file")]
+    pub replace: Vec<Address>,
+
     /// Do not ask for confirmation (required when standard input is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
@@ -99,6 +103,7 @@ async fn apply_locked(
         Some(saved) => {
             // `Stale` says "the saved plan is stale: …" and carries its own help.
             plan::check_fresh(&saved, &session.model, &state, &session.server)?;
+            plan::check_columns(&saved, &session.model)?;
             saved
         }
         None => plan::plan(
@@ -108,8 +113,9 @@ async fn apply_locked(
                 server: session.server.clone(),
                 environment: session.model.environment.clone(),
                 targets: args.targets.clone(),
+                replace: args.replace.clone(),
             },
-        ),
+        )?,
     };
     if !plan.has_changes() {
         if args.format == ReportFormat::Human {

@@ -24,6 +24,12 @@ pub struct Args {
     #[arg(long = "target", value_name = "ADDRESS")]
     pub targets: Vec<Address>,
 
+    /// Replace ADDRESS even when nothing changed (repeatable), e.g. a dashboard edited on the
+    /// server beyond repair: a dashboard is created anew (new URL, shares granted again), a
+    /// table or file uploaded again, a share granted again, a call run again.
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<Address>,
+
     /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on errors.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -74,8 +80,9 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             server: session.server.clone(),
             environment: session.model.environment.clone(),
             targets: args.targets.clone(),
+            replace: args.replace.clone(),
         };
-        let plan = plan::plan(&session.model, &state, &options);
+        let plan = plan::plan(&session.model, &state, &options)?;
         print_plan(&plan, args.format);
         if let Some(out) = &args.out {
             save(&plan, out)?;
@@ -105,19 +112,7 @@ pub fn print_plan(plan: &Plan, format: Format) {
 
 /// Writes the saved plan atomically (a half-written plan must never be applied).
 fn save(plan: &Plan, out: &std::path::Path) -> miette::Result<()> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(&dir)
+    crate::state::atomic_write(out, render::json(plan).as_bytes())
         .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write the plan into {}", dir.display()))?;
-    std::io::Write::write_all(&mut file, render::json(plan).as_bytes())
-        .and_then(|_| file.as_file().sync_all())
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))?;
-    file.persist(out)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))?;
-    Ok(())
+        .wrap_err_with(|| format!("cannot write the plan to {}", out.display()))
 }

@@ -115,7 +115,11 @@ impl Session {
 
     /// Loads the state (a new one when there is none) and checks it belongs to this server.
     pub async fn load_state(&self) -> miette::Result<State> {
-        let state = self.store.load().await?.unwrap_or_default();
+        let (state, recovery) = self.store.load_recovering().await?;
+        if let Some(recovery) = recovery {
+            anstream::eprintln!("note: {}", recovery.describe());
+        }
+        let state = state.unwrap_or_default();
         state::check_server(&state, &self.server)?;
         Ok(state)
     }

@@ -24,6 +24,12 @@ impl From<String> for ApiError {
     }
 }
 
+impl From<crate::emulator::store::StoreError> for ApiError {
+    fn from(error: crate::emulator::store::StoreError) -> Self {
+        Self(error.to_string())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({

@@ -145,6 +145,11 @@ pub struct TableSpec {
     /// The CSV file (UTF-8, with a header row), relative to the manifest's folder.
     #[schemars(with = "String")]
     pub source: S<String>,
+    /// Let a plan upload a CSV that drops or renames a column a layout of a dashboard showing
+    /// this table uses (default `false`: such a plan is an error).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub allow_column_removal: Option<S<bool>>,
 }
 
 /// `layouts.<key>`.

@@ -8,11 +8,12 @@
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
 mod resolve;
-mod scan;
+pub(crate) mod scan;
 pub mod source;
 pub mod template;
 
 pub use resolve::Resolved;
+pub use scan::ColumnUse;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -91,6 +92,9 @@ pub struct Table {
     pub name: GrokName,
     pub source: Source,
     pub csv: CsvSummary,
+    /// `allow_column_removal: true`: a plan may upload a CSV that drops a column a layout of
+    /// its dashboards uses (a warning instead of an error).
+    pub allow_column_removal: bool,
 }
 
 /// What the plan shows about a CSV without reading it again.
@@ -110,6 +114,18 @@ pub struct Layout {
     pub text: String,
     /// The addresses its templates reference, sorted and deduplicated.
     pub references: Vec<Address>,
+}
+
+impl Layout {
+    /// Every column the layout uses, with the viewer using it (empty if the text is not JSON,
+    /// which resolve refuses anyway).
+    pub fn column_uses(&self) -> std::collections::BTreeSet<ColumnUse> {
+        let mut out = std::collections::BTreeSet::new();
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&self.text) {
+            scan::column_uses(&json, None, None, &mut out);
+        }
+        out
+    }
 }
 
 /// `dashboards.<key>`.

@@ -84,41 +84,104 @@ pub fn collect_strings(value: &serde_json::Value, out: &mut Vec<String>) {
     }
 }
 
+/// How a layout property names columns, by its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKey {
+    /// `…ColumnName` (`xColumnName`, `columnName`): one column name.
+    One,
+    /// `…ColumnNames` (`yColumnNames`, `sortByColumnNames`): a list of column names.
+    Many,
+}
+
+/// Whether a layout property with this key names columns (case-insensitively, as Datagrok
+/// spells them `xColumnName`, `columnNames`…). Shared by the column check in resolve and the
+/// viewer summary in `layout`, so both agree on what a column reference is.
+pub fn column_key(key: &str) -> Option<ColumnKey> {
+    let key = key.to_lowercase();
+    if key.ends_with("columnname") {
+        Some(ColumnKey::One)
+    } else if key.ends_with("columnnames") {
+        Some(ColumnKey::Many)
+    } else {
+        None
+    }
+}
+
 /// Column names a Datagrok layout refers to: the top-level `columns[].name` and any
 /// `…ColumnName` / `…ColumnNames` property of its viewers' looks.
 pub fn layout_columns(value: &serde_json::Value, key: Option<&str>, out: &mut BTreeSet<String>) {
+    let mut uses = BTreeSet::new();
+    column_uses(value, key, None, &mut uses);
+    out.extend(uses.into_iter().map(|u| u.column));
+}
+
+/// One column a layout uses, and the viewer that uses it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnUse {
+    pub column: String,
+    /// The viewer: its type, and its title when its look has one (`Bar chart "Revenue"`);
+    /// `None` for a name outside any viewer (the layout's own `columns[]` list).
+    pub viewer: Option<String>,
+}
+
+/// The walk behind [`layout_columns`], keeping the viewer each name is found in. A viewer is
+/// an object with a string `type` and an object `look` (`{"type": "Bar chart", "look": {…}}`),
+/// as Datagrok exports them.
+pub fn column_uses(
+    value: &serde_json::Value,
+    key: Option<&str>,
+    viewer: Option<&str>,
+    out: &mut BTreeSet<ColumnUse>,
+) {
+    let found = |column: &str| ColumnUse {
+        column: column.to_string(),
+        viewer: viewer.map(str::to_string),
+    };
     match value {
-        serde_json::Value::String(s)
-            if key.is_some_and(|k| k.to_lowercase().ends_with("columnname")) =>
-        {
-            out.insert(s.clone());
+        serde_json::Value::String(s) if key.and_then(column_key) == Some(ColumnKey::One) => {
+            out.insert(found(s));
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                if key.is_some_and(|k| k.to_lowercase().ends_with("columnnames"))
+                if key.and_then(column_key) == Some(ColumnKey::Many)
                     && let Some(s) = item.as_str()
                 {
-                    out.insert(s.to_string());
+                    out.insert(found(s));
                 }
-                layout_columns(item, None, out);
+                column_uses(item, None, viewer, out);
             }
         }
         serde_json::Value::Object(map) => {
+            let named = viewer_name(map);
+            let viewer = named.as_deref().or(viewer);
             for (k, v) in map {
                 if k == "columns"
                     && let Some(items) = v.as_array()
                 {
                     for item in items {
                         if let Some(name) = item.get("name").and_then(|n| n.as_str()) {
-                            out.insert(name.to_string());
+                            out.insert(ColumnUse {
+                                column: name.to_string(),
+                                viewer: viewer.map(str::to_string),
+                            });
                         }
                     }
                 }
-                layout_columns(v, Some(k), out);
+                column_uses(v, Some(k), viewer, out);
             }
         }
         _ => {}
     }
+}
+
+/// `Bar chart "Revenue by region"` for a viewer object, `None` for any other object.
+fn viewer_name(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let kind = map.get("type")?.as_str()?;
+    let look = map.get("look")?.as_object()?;
+    Some(match look.get("title").and_then(|t| t.as_str()) {
+        Some(title) if !title.trim().is_empty() => format!("{kind} \"{title}\""),
+        _ => kind.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -152,5 +215,29 @@ mod tests {
         let mut out = BTreeSet::new();
         layout_columns(&json, None, &mut out);
         assert_eq!(out.into_iter().collect::<Vec<_>>(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn column_uses_name_the_viewer_they_are_in() {
+        let json: serde_json::Value = serde_json::from_str(
+            r#"{"columns":[{"name":"a"}],"viewStateMap":{"viewers":[
+                {"type":"Grid","look":{"columnNames":["a","b"]}},
+                {"type":"Bar chart","look":{"splitColumnName":"c","title":"By c"}}]}}"#,
+        )
+        .unwrap();
+        let mut out = BTreeSet::new();
+        column_uses(&json, None, None, &mut out);
+        let shown: Vec<(String, Option<String>)> =
+            out.into_iter().map(|u| (u.column, u.viewer)).collect();
+        let viewer = |v: &str| Some(v.to_string());
+        assert_eq!(
+            shown,
+            [
+                ("a".into(), None),
+                ("a".into(), viewer("Grid")),
+                ("b".into(), viewer("Grid")),
+                ("c".into(), viewer("Bar chart \"By c\"")),
+            ]
+        );
     }
 }

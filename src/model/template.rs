@@ -1,5 +1,6 @@
 //! `${table.X.id}` / `${dashboard.X.id}` templates inside layout JSON and call params.
-//! Resolve checks their references; apply fills them with remote IDs.
+//! Resolve checks their references; apply fills them with remote IDs (and, in a layout,
+//! `layout::fill_table_names` first sets the `tableName` beside a templated `tableId`).
 
 use crate::address::{Address, Kind};
 

@@ -9,7 +9,11 @@ use sha2::{Digest, Sha256};
 
 use super::UNKNOWN;
 use crate::address::{Address, Kind};
-use crate::model::{Model, RunPolicy, template};
+use crate::layout;
+use crate::model::{Dashboard, Layout, Model, RunPolicy, template};
+use crate::state::ResourceState;
+
+type Attributes = BTreeMap<String, Value>;
 
 /// The attributes apply records for `address` (empty if the model has no such address).
 ///
@@ -19,7 +23,8 @@ use crate::model::{Model, RunPolicy, template};
 /// - file: `connector`, `path`, `source`, `sha256`, `size`
 /// - table: `name`, `source`, `sha256`, `rows`, `columns` (the header, in order)
 /// - dashboard: `name`, `tables`, `table_ids`, `layout` (key or null), `layout_sha256` (of the
-///   layout template, before IDs are filled), `layout_text` (filled, or null)
+///   normalised layout template, before IDs are filled), `layout_text` (filled, `tableName`
+///   included, and normalised; or null)
 /// - share: `dashboard`, `dashboard_id`, `group`, `access`
 /// - call: `function`, `params` (filled), `run`
 pub fn desired_attributes(
@@ -59,8 +64,8 @@ pub fn desired_attributes(
                 "tables": d.tables,
                 "table_ids": d.tables.iter().map(|t| id(&Address::table(t))).collect::<Vec<_>>(),
                 "layout": d.layout,
-                "layout_sha256": layout.map(|l| sha256_hex(l.text.as_bytes())),
-                "layout_text": layout.map(|l| fill(&l.text)),
+                "layout_sha256": layout.map(layout_sha256),
+                "layout_text": layout.map(|l| layout::canonical_text(&fill(&layout::with_table_names(&l.text, model)))),
             })
         }),
         Kind::Share => share_of(model, address).map(|s| {
@@ -102,13 +107,7 @@ pub fn inputs_hash(model: &Model, address: &Address) -> Option<String> {
         }),
         Kind::Dashboard => model.dashboards.get(&address.key).map(|d| {
             let layout = d.layout.as_ref().and_then(|l| model.layouts.get(l));
-            json!({
-                "kind": "dashboard",
-                "name": d.name,
-                "tables": d.tables,
-                "layout": d.layout,
-                "layout_sha256": layout.map(|l| sha256_hex(l.text.as_bytes())),
-            })
+            dashboard_inputs(d, json!(layout.map(layout_sha256)))
         }),
         Kind::Share => share_of(model, address).map(|s| {
             json!({"kind": "share", "dashboard": s.dashboard, "group": s.group, "access": s.access.as_str()})
@@ -117,8 +116,89 @@ pub fn inputs_hash(model: &Model, address: &Address) -> Option<String> {
             json!({"kind": "call", "function": c.function, "params": Value::Object(c.params.clone())})
         }),
     }?;
-    let text = serde_json::to_string(&canonical(&canonical_inputs)).expect("json values serialise");
-    Some(sha256_hex(text.as_bytes()))
+    Some(hash(&canonical_inputs))
+}
+
+fn hash(inputs: &Value) -> String {
+    let text = serde_json::to_string(&canonical(inputs)).expect("json values serialise");
+    sha256_hex(text.as_bytes())
+}
+
+/// The SHA-256 of a layout template as it means ([`layout::canonical_text`]): re-exporting it
+/// unchanged from Datagrok keeps the hash.
+fn layout_sha256(layout: &Layout) -> String {
+    sha256_hex(layout::canonical_text(&layout.text).as_bytes())
+}
+
+/// Whether a dashboard's layout changed in meaning between its recorded and its desired
+/// attributes. States written before layouts were normalised hold the hash of the raw bytes
+/// and the raw filled text, so when the hashes differ the texts decide, both normalised: a
+/// state from an older grokform does not make every dashboard look changed.
+pub(crate) fn layout_changed(before: &Attributes, after: &Attributes) -> bool {
+    before.get("layout") != after.get("layout")
+        || before.get("layout_sha256") != after.get("layout_sha256")
+            && layout_text_changed(before, after)
+}
+
+/// Whether the filled layouts differ in meaning (an ID they reference moved, or the layout).
+pub(crate) fn layout_text_changed(before: &Attributes, after: &Attributes) -> bool {
+    match (layout_text(Some(before)), layout_text(Some(after))) {
+        (Some(a), Some(b)) => !layout::same_meaning(a, b),
+        (a, b) => a != b,
+    }
+}
+
+/// The layout diff and viewer summary between recorded and desired attributes, `None` when
+/// the normalised layouts are equal.
+pub(crate) fn layout_comparison(
+    before: Option<&Attributes>,
+    after: &Attributes,
+) -> Option<layout::Comparison> {
+    layout::compare(layout_text(before), layout_text(Some(after)))
+}
+
+fn layout_text(attributes: Option<&Attributes>) -> Option<&str> {
+    attributes?.get("layout_text")?.as_str()
+}
+
+/// Whether the state's inputs hash for `address` is the one this model gives. Called once
+/// the dashboard's attributes showed no change, so for a dashboard it also accepts the hash
+/// over the same inputs with the layout hashed the way grokform did before layouts were
+/// normalised (the raw template bytes), or as the state records it: an older state, or one
+/// written by applying a plan saved by an older grokform, is not a change by itself.
+pub(crate) fn inputs_match(model: &Model, address: &Address, recorded: &ResourceState) -> bool {
+    if inputs_hash(model, address).is_some_and(|h| h == recorded.inputs_hash) {
+        return true;
+    }
+    let dashboard = (address.kind == Kind::Dashboard)
+        .then(|| model.dashboards.get(&address.key))
+        .flatten();
+    let Some(dashboard) = dashboard else {
+        return false;
+    };
+    let raw = dashboard
+        .layout
+        .as_ref()
+        .and_then(|l| model.layouts.get(l))
+        .map(|l| json!(sha256_hex(l.text.as_bytes())));
+    let as_recorded = recorded.attributes.get("layout_sha256").cloned();
+    [raw, as_recorded].into_iter().any(|layout_sha256| {
+        hash(&dashboard_inputs(
+            dashboard,
+            layout_sha256.unwrap_or(Value::Null),
+        )) == recorded.inputs_hash
+    })
+}
+
+/// What a dashboard's inputs hash covers, given its layout's hash.
+fn dashboard_inputs(dashboard: &Dashboard, layout_sha256: Value) -> Value {
+    json!({
+        "kind": "dashboard",
+        "name": dashboard.name,
+        "tables": dashboard.tables,
+        "layout": dashboard.layout,
+        "layout_sha256": layout_sha256,
+    })
 }
 
 /// The manifest's file name and every source's path relative to the manifest, mapped to the

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::Action;
 use crate::address::Address;
+use crate::layout::ViewerChange;
 
 /// What apply will do to one address, why, and the diff that shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -27,9 +28,13 @@ pub struct Change {
     /// The attributes apply will record; IDs not yet assigned are the string
     /// `(known after apply)`. `None` for deletes and forgets.
     pub after: Option<BTreeMap<String, Value>>,
-    /// Unified diff of the pretty-printed layout JSON (dashboards whose layout changed).
+    /// Unified diff of the normalised, pretty-printed layout JSON: keys sorted, server-owned
+    /// fields (viewer IDs, `createdOn`…) left out (dashboards whose layout changed in meaning).
     #[serde(default)]
     pub layout_diff: Option<String>,
+    /// What happened to the layout's viewers, shown above `layout_diff`; left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layout_summary: Vec<ViewerChange>,
     /// Row and column summary of a table's CSV.
     #[serde(default)]
     pub csv: Option<CsvChange>,

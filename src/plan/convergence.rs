@@ -94,7 +94,7 @@ proptest! {
         for edit in &edits {
             apply_edit(&mut fixture, edit);
             state = applied(&fixture.model(), &state);
-            let next = plan(&fixture.model(), &state, &options());
+            let next = plan(&fixture.model(), &state, &options()).unwrap();
             let pending: Vec<String> = next
                 .changes
                 .iter()

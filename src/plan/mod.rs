@@ -10,11 +10,16 @@
 mod action;
 mod attributes;
 mod change;
+mod column_safety;
+mod diff;
+mod error;
 mod fresh;
 mod observed;
 mod planner;
+mod removed;
 mod schema;
 mod summary;
+mod targeting;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -26,12 +31,13 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 
 pub use action::Action;
-pub use attributes::{desired_attributes, inputs, inputs_hash};
+pub use attributes::{desired_attributes, inputs};
 pub use change::{Change, CsvChange};
-pub use fresh::{ServerMismatch, Stale, StaleReason, check_fresh, check_server};
+pub use column_safety::check_saved as check_columns;
+pub use error::PlanError;
+pub use fresh::check_fresh;
 pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
 pub use planner::plan;
-pub use schema::json_schema;
 pub use summary::Summary;
 
 /// The saved-plan format; bumped on incompatible changes (documented in the README, "Plan format").
@@ -49,6 +55,8 @@ pub struct PlanOptions {
     pub environment: Option<String>,
     /// `--target` addresses; empty means everything.
     pub targets: Vec<Address>,
+    /// `--replace` addresses: replaced even when nothing changed.
+    pub replace: Vec<Address>,
 }
 
 /// The state a plan was made against; `apply FILE` refuses when it moved.
@@ -101,15 +109,16 @@ impl Plan {
     pub fn change(&self, address: &Address) -> Option<&Change> {
         self.changes.iter().find(|c| &c.address == address)
     }
-
-    /// Whether `--target` limited the plan.
-    pub fn is_partial(&self) -> bool {
-        !self.targets.is_empty()
-    }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod replace_tests;
+
+#[cfg(test)]
+mod layout_tests;
 
 #[cfg(test)]
 mod convergence;

@@ -161,17 +161,14 @@ impl Observation {
         }
     }
 
-    /// The drift items a repair must act on (not ignored).
-    pub fn repairable(&self) -> impl Iterator<Item = &Drift> {
-        self.drift().iter().filter(|d| !d.ignored)
-    }
-
-    /// A drift item of `kind` that is not ignored, if any.
+    /// Whether it names a drift item of `kind` that is not ignored.
+    #[cfg(test)]
     pub fn has(&self, kind: DriftKind) -> bool {
-        self.repairable().any(|d| d.kind == kind)
+        self.drift().iter().any(|d| d.kind == kind && !d.ignored)
     }
 
     /// Whether the object is gone (and the deletion is not ignored).
+    #[cfg(test)]
     pub fn is_gone(&self) -> bool {
         matches!(self, Observation::Gone { drift } if !drift.ignored)
     }

@@ -1,11 +1,11 @@
 //! The JSON Schema of the saved-plan format (`schema/plan.schema.json`), generated from the
-//! types so that it cannot drift from them.
+//! types so that it cannot drift from them: the schema of addresses here, the check that the
+//! committed file is the generated one in the tests.
 
 use std::borrow::Cow;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-use super::Plan;
 use crate::address::Address;
 
 /// Addresses serialise as their text form (`share.overview.Analysts`).
@@ -23,19 +23,18 @@ impl JsonSchema for Address {
     }
 }
 
-/// The JSON Schema of [`Plan`] as a JSON value (pretty-print it for `schema/plan.schema.json`).
-pub fn json_schema() -> serde_json::Value {
-    schemars::schema_for!(Plan).to_value()
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
 
-    use super::*;
     use crate::plan::testing::{Fixture, applied};
     use crate::plan::{PlanOptions, plan};
     use crate::state::State;
+
+    /// The JSON Schema of [`Plan`](crate::plan::Plan): what `schema/plan.schema.json` must hold.
+    fn json_schema() -> serde_json::Value {
+        schemars::schema_for!(crate::plan::Plan).to_value()
+    }
 
     fn committed_path() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/plan.schema.json")
@@ -61,13 +60,14 @@ mod tests {
             server: "https://dg.example.com/api".into(),
             environment: Some("staging".into()),
             targets: vec![],
+            replace: vec![],
         };
-        let first = plan(&model, &State::new(), &options);
+        let first = plan(&model, &State::new(), &options).unwrap();
         let mut changed = Fixture::sales();
         changed.table_csv("orders", "id,amount,discount\n1,5,0\n2,6,1\n");
         changed.layout("{\"#type\":\"ViewLayout\",\"table\":\"${table.orders.id}\",\"x\":2}");
         changed.remove_share("overview", "Managers");
-        let second = plan(&changed.model(), &applied(&model, &State::new()), &options);
+        let second = plan(&changed.model(), &applied(&model, &State::new()), &options).unwrap();
         for p in [first, second] {
             let text = crate::render::json(&p);
             let value: serde_json::Value = serde_json::from_str(&text).unwrap();

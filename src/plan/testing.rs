@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::attributes::sha256_hex;
-use super::{Action, PlanOptions, desired_attributes, plan};
+use super::{Action, Change, Plan, PlanOptions, desired_attributes, plan};
 use crate::address::{Address, Kind};
 use crate::model::{
     Access, Call, CsvSummary, Dashboard, File, Layout, Model, RunPolicy, Share, Source,
@@ -20,6 +20,7 @@ pub(crate) fn options() -> PlanOptions {
         server: SERVER.into(),
         environment: Some("staging".into()),
         targets: vec![],
+        replace: vec![],
     }
 }
 
@@ -127,6 +128,7 @@ impl Fixture {
                 name: name.into(),
                 source: source(&format!("data/{key}.csv"), csv),
                 csv: csv_summary(csv),
+                allow_column_removal: false,
             },
         );
     }
@@ -185,7 +187,12 @@ impl Fixture {
 /// What the real applier must do, in miniature: plans `model` against `state` and records
 /// every change as apply would, with deterministic fake IDs (`<kind>-<key>-<serial>`).
 pub(crate) fn applied(model: &Model, state: &State) -> State {
-    let plan = plan(model, state, &options());
+    let plan = plan(model, state, &options()).unwrap();
+    recorded(model, state, &plan)
+}
+
+/// `state` after the miniature applier recorded every change of `plan`.
+pub(crate) fn recorded(model: &Model, state: &State, plan: &Plan) -> State {
     let mut state = state.clone();
     state.server = Some(plan.server.clone());
     for change in &plan.changes {
@@ -238,4 +245,25 @@ pub(crate) fn empty_state() -> State {
         lineage: "00000000-0000-4000-8000-000000000001".into(),
         ..State::new()
     }
+}
+
+/// The sales model applied once.
+pub(crate) fn baseline() -> (Fixture, State) {
+    let fixture = Fixture::sales();
+    let state = applied(&fixture.model(), &empty_state());
+    (fixture, state)
+}
+
+/// `action address` for every change, in plan order.
+pub(crate) fn actions(plan: &Plan) -> Vec<String> {
+    plan.changes
+        .iter()
+        .map(|c| format!("{} {}", c.action.as_str(), c.address))
+        .collect()
+}
+
+/// The change for `address`; panics when the plan has none.
+pub(crate) fn change<'p>(plan: &'p Plan, address: &str) -> &'p Change {
+    plan.change(&address.parse().unwrap())
+        .unwrap_or_else(|| panic!("no change for {address}"))
 }

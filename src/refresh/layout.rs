@@ -116,7 +116,7 @@ fn walk(value: &mut Value) {
 
 /// The JSON pointers (RFC 6901) at which `a` and `b` differ, sorted: the deepest place where
 /// objects gain, lose or change a key, or where arrays change length.
-pub fn changed_pointers(a: &Value, b: &Value) -> Vec<String> {
+fn changed_pointers(a: &Value, b: &Value) -> Vec<String> {
     let mut out = Vec::new();
     diff(a, b, &mut String::new(), &mut out);
     out.sort();

@@ -26,11 +26,10 @@ use crate::client::{Capabilities, Capability, Client, ClientError};
 use crate::plan::{Observation, Observed, UnmanagedGrant};
 use crate::state::{ResourceState, State};
 
-pub use ignore::{IgnoreRule, apply_ignore_rules, ignore_rules};
-pub use layout::changed_pointers;
+pub use ignore::{apply_ignore_rules, ignore_rules};
+pub use report::RefreshReport;
 #[cfg(test)]
 pub(crate) use report::sample as sample_report;
-pub use report::{FORMAT_VERSION, RefreshReport, RefreshSummary, json_schema};
 
 /// How the refresh reads.
 #[derive(Clone, Debug)]

@@ -71,8 +71,9 @@ impl RefreshReport {
     }
 }
 
-/// The JSON Schema of [`RefreshReport`].
-pub fn json_schema() -> serde_json::Value {
+/// The JSON Schema of [`RefreshReport`] (checked against `schema/refresh.schema.json`).
+#[cfg(test)]
+fn json_schema() -> serde_json::Value {
     schemars::schema_for!(RefreshReport).to_value()
 }
 

@@ -1,5 +1,6 @@
 //! The terminal view, in the shape Terraform users read without thinking: a sign per change,
-//! old → new attributes, the layout diff, warnings, and one closing summary line.
+//! old → new attributes, the layout's viewer summary and diff, warnings, and one closing
+//! summary line.
 
 use std::fmt::Write;
 
@@ -79,7 +80,7 @@ fn change_body(out: &mut String, change: &Change, p: &Palette) {
         .iter()
         .filter_map(|l| match l {
             Line::Attr { key, .. } | Line::Note { key, .. } => Some(key.len() + 1),
-            Line::Diff(_) => None,
+            Line::Viewer(_) | Line::Diff(_) => None,
         })
         .max()
         .unwrap_or(0);
@@ -101,6 +102,14 @@ fn change_body(out: &mut String, change: &Change, p: &Palette) {
             Line::Note { key, text } => {
                 let key = format!("{key}:");
                 let _ = writeln!(out, "      {key:width$} {text}");
+            }
+            Line::Viewer(text) => {
+                let style = match text.chars().next() {
+                    Some('+') => AnsiColor::Green.on_default(),
+                    Some('-') => AnsiColor::Red.on_default(),
+                    _ => AnsiColor::Yellow.on_default(),
+                };
+                let _ = writeln!(out, "        {}", p.paint(style, &text));
             }
             Line::Diff(text) => {
                 let style = if text.starts_with("@@") {

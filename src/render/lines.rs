@@ -1,5 +1,5 @@
-//! What a change shows, independent of how: attribute old → new pairs, the CSV summary and
-//! the layout diff. The human and Markdown renderers lay out the same lines their own way.
+//! What a change shows, independent of how: attribute old → new pairs, the CSV summary, the
+//! layout's viewer summary and its diff. The human and Markdown renderers lay out the same lines their own way.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +19,8 @@ pub(crate) enum Line {
     },
     /// A CSV header change or another remark, shown as is.
     Note { key: String, text: String },
+    /// One viewer of the layout summary (`~ Bar chart (region, revenue): title "a" → "b"`).
+    Viewer(String),
     /// One line of the unified layout diff (with its `+`, `-`, ` ` or `@@` prefix).
     Diff(String),
 }
@@ -112,6 +114,18 @@ pub(crate) fn body(change: &Change) -> Vec<Line> {
                 text: header_list(columns),
             });
         }
+    }
+    if !change.layout_summary.is_empty() {
+        lines.push(Line::Note {
+            key: "viewers".into(),
+            text: String::new(),
+        });
+        lines.extend(
+            change
+                .layout_summary
+                .iter()
+                .map(|v| Line::Viewer(v.to_string())),
+        );
     }
     if let Some(diff) = &change.layout_diff {
         lines.push(Line::Note {

@@ -140,7 +140,7 @@ fn diff_line(line: Line) -> String {
         Line::Attr { key, .. } => format!("  {key}:"),
         Line::Note { key, text } if text.is_empty() => format!("  {key}:"),
         Line::Note { key, text } => format!("  {key}: {text}"),
-        Line::Diff(text) => text,
+        Line::Viewer(text) | Line::Diff(text) => text,
     };
     if text.chars().count() > MAX_LINE {
         text = text.chars().take(MAX_LINE).collect::<String>() + " …";

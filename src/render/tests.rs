@@ -14,7 +14,7 @@ fn mixed() -> Plan {
     changed.layout(&LAYOUT.replace("\"bar\"", "\"line\""));
     changed.remove_share("overview", "Managers");
     changed.model_mut().files.clear();
-    plan(&changed.model(), &state, &options())
+    plan(&changed.model(), &state, &options()).unwrap()
 }
 
 /// A plan whose layout diff is thousands of lines long.
@@ -33,7 +33,7 @@ fn huge() -> Plan {
     let state = applied(&fixture.model(), &empty_state());
     fixture.layout(&layout("b"));
     fixture.table_csv("customers", "id,name,city\n1,Ann,Oslo\n");
-    plan(&fixture.model(), &state, &options())
+    plan(&fixture.model(), &state, &options()).unwrap()
 }
 
 #[test]
@@ -80,7 +80,10 @@ fn markdown_mixed() {
 fn markdown_without_changes() {
     let fixture = Fixture::sales();
     let state = applied(&fixture.model(), &empty_state());
-    let text = markdown(&plan(&fixture.model(), &state, &options()), DEFAULT_LIMIT);
+    let text = markdown(
+        &plan(&fixture.model(), &state, &options()).unwrap(),
+        DEFAULT_LIMIT,
+    );
     insta::assert_snapshot!(text);
 }
 
@@ -124,7 +127,7 @@ fn markdown_drops_whole_sections_when_cutting_diffs_is_not_enough() {
             "id\n1\n",
         );
     }
-    let plan = plan(&fixture.model(), &empty_state(), &options());
+    let plan = plan(&fixture.model(), &empty_state(), &options()).unwrap();
     let text = markdown(&plan, 6_000);
     assert!(text.chars().count() <= 6_000, "{}", text.chars().count());
     assert!(
@@ -135,4 +138,57 @@ fn markdown_drops_whole_sections_when_cutting_diffs_is_not_enough() {
         text.contains("| `+` create | 306 |"),
         "the summary still counts everything"
     );
+}
+
+/// A layout edit that changes a viewer, removes one and adds one.
+fn viewers() -> Plan {
+    let layout = |title: &str, last: &str| {
+        format!(
+            r##"{{"#type":"ViewLayout","viewStateMap":{{"tableId":"${{table.orders.id}}","viewers":[
+              {{"id":"4a541150-48b0-11f1-921a-4b0415f08584","type":"Bar chart","look":{{"splitColumnName":"region","valueColumnName":"amount","title":"{title}"}}}},
+              {last}]}}}}"##
+        )
+    };
+    let pie = r#"{"type":"Pie chart","look":{"categoryColumnName":"status"}}"#;
+    let histogram = r#"{"type":"Histogram","look":{"valueColumnName":"amount"}}"#;
+    let mut fixture = Fixture::sales();
+    fixture.layout(&layout("Revenue by region", pie));
+    let state = applied(&fixture.model(), &empty_state());
+    fixture.layout(&layout("Revenue per region", histogram));
+    plan(&fixture.model(), &state, &options()).expect("the plan succeeds")
+}
+
+#[test]
+fn the_viewer_summary_comes_above_the_layout_diff() {
+    let plan = viewers();
+    let text = human(&plan, false);
+    let summary = text.find("viewers:").expect("a summary");
+    let diff = text.find("layout:").expect("a diff");
+    assert!(summary < diff, "{text}");
+    assert!(
+        text.contains(
+            "        ~ Bar chart (region, amount): title \"Revenue by region\" → \"Revenue per region\"\n"
+        ),
+        "{text}"
+    );
+    let coloured = human(&plan, true);
+    assert!(
+        coloured.contains("\u{1b}[33m~ Bar chart (region, amount)"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[32m+ Histogram (amount)"),
+        "{coloured}"
+    );
+    assert!(
+        coloured.contains("\u{1b}[31m- Pie chart (status)"),
+        "{coloured}"
+    );
+    insta::assert_snapshot!("human_viewers", text);
+    let md = markdown(&plan, DEFAULT_LIMIT);
+    assert!(
+        md.contains("\n  viewers:\n~ Bar chart (region, amount)"),
+        "{md}"
+    );
+    insta::assert_snapshot!("markdown_viewers", md);
 }

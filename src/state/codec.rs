@@ -36,7 +36,7 @@ pub fn encode_cached(state: &State, cache: &mut EncodeCache) -> String {
         serial: state.serial,
         tool_version: state.tool_version.clone(),
         server: state.server.clone(),
-        resources: BTreeMap::new(),
+        resources: Default::default(),
     });
     // Strings are escaped, so this exact line can only be the (empty) resources member.
     let Some(at) = head.find(EMPTY).filter(|_| !state.resources.is_empty()) else {

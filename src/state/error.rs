@@ -36,6 +36,32 @@ pub enum StateError {
         span: Option<SourceSpan>,
     },
 
+    /// A line inside the journal (not its last) is damaged: records after it cannot be
+    /// trusted, and dropping them would lose saved actions.
+    #[error("the state journal `{location}` is damaged at line {line}: {reason}")]
+    #[diagnostic(
+        code(grokform::state::journal_damaged),
+        help(
+            "grokform did not change it. Lines before {line} are intact; to keep only those, cut the file before that line (the actions recorded after it will be planned again)"
+        )
+    )]
+    JournalDamaged {
+        location: String,
+        line: usize,
+        reason: String,
+    },
+
+    /// The journal continues another version of the state than the snapshot beside it (the
+    /// snapshot was replaced, e.g. by a git checkout, after a run was interrupted).
+    #[error("the state journal `{location}` does not continue the state beside it: {reason}")]
+    #[diagnostic(
+        code(grokform::state::journal_mismatch),
+        help(
+            "restore the state file that run started from (it names the serial), or remove the journal to drop the actions it recorded (they will be planned again)"
+        )
+    )]
+    JournalMismatch { location: String, reason: String },
+
     /// Written by a newer grokform.
     #[error(
         "the state `{location}` has format version {found}, but this grokform reads only up to {supported}"
@@ -72,6 +98,21 @@ pub enum StateError {
         )
     )]
     LockLost { location: String },
+
+    /// The last saves of a run with remote state could not be uploaded at its end; they are
+    /// kept in the local journal.
+    #[error("the last saves are not on the server yet, only in `{journal}`: {source}")]
+    #[diagnostic(
+        code(grokform::state::not_uploaded),
+        help(
+            "the next `grokform apply` or `grokform plan --lock` on this machine uploads them; until then another machine's plan does not know those actions"
+        )
+    )]
+    NotUploaded {
+        journal: String,
+        #[source]
+        source: Box<StateError>,
+    },
 
     /// The stored state moved on since it was loaded.
     #[error(

@@ -1,24 +1,32 @@
-//! State in `.grokform/` beside the manifest: atomic writes with a backup, and an OS file lock
-//! that dies with its holder (so a crashed run never leaves the state locked).
+//! State in `.grokform/` beside the manifest: the snapshot `state.json` (committed, reviewed),
+//! the journal `state.journal` of the saves since it (see `journal`), a backup of the previous
+//! snapshot, and the lock (see `lock_file`).
+//!
+//! A save appends one journal line when this store knows the files on disk are exactly as it
+//! left them; otherwise (the first save of a run, someone else wrote) it reads and checks the
+//! stored state and writes a whole snapshot. Either way a save is durable before it returns.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::codec;
-use super::{LockInfo, State, StateError};
+use super::journal::{self, Base, Record, Recovery, Writer};
+use super::{FORMAT_VERSION, LockInfo, State, StateError, atomic, codec, lock_file, temp_files};
 
 /// The state file's name.
 pub const STATE_FILE: &str = "state.json";
-/// The previous state, kept on every save.
+/// The previous snapshot, kept on every snapshot write.
 pub const BACKUP_FILE: &str = "state.json.backup";
 /// The lock beside it.
 pub const LOCK_FILE: &str = "state.lock";
+/// The saves since the snapshot; gone after a run that finished.
+pub const JOURNAL_FILE: &str = "state.journal";
 
-/// How often a waiting run checks the lock again.
-const POLL: Duration = Duration::from_millis(200);
+/// The journal is compacted into the snapshot once it is larger than this and than the
+/// snapshot: each compaction (O(state)) then follows at least a state's worth of appended
+/// records, so the total work of an apply stays linear in its actions.
+const COMPACT_AT_LEAST: u64 = 1 << 20;
 
 /// `.grokform/state.json` (or `.grokform/<env>/state.json`) under a manifest's folder.
 #[derive(Clone, Debug)]
@@ -28,18 +36,21 @@ pub struct LocalStore {
     display: String,
     /// An environment name that cannot be a folder (reported on first use).
     bad_env: Option<String>,
-    /// What this store wrote last. Apply saves after every action, so re-reading and decoding
-    /// the file it just wrote made each save cost O(state) twice more (4,000 actions: quadratic).
-    last_written: Arc<Mutex<Option<Written>>>,
-    /// The text of resources already encoded by earlier saves.
+    /// What this store last wrote, while it is known to be what is on disk.
+    disk: Arc<Mutex<Option<Disk>>>,
+    /// The text of resources already encoded by earlier snapshots.
     encoded: Arc<Mutex<codec::EncodeCache>>,
 }
 
-/// The identity of a state file this store wrote, and what it held.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Written {
-    file: FileId,
-    lineage: String,
+/// The snapshot this store wrote and the journal it appends to.
+#[derive(Debug)]
+struct Disk {
+    snapshot: FileId,
+    snapshot_len: u64,
+    /// Lineage, serial and hash of the snapshot, the base of the journal.
+    base: Base,
+    journal: Option<Writer>,
+    /// The serial of the last write (snapshot or journal record).
     serial: u64,
 }
 
@@ -55,8 +66,9 @@ struct FileId {
 
 impl FileId {
     #[cfg(unix)]
-    fn of(metadata: &std::fs::Metadata) -> Option<FileId> {
+    fn of(path: &Path) -> Option<FileId> {
         use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).ok()?;
         Some(FileId {
             dev: metadata.dev(),
             ino: metadata.ino(),
@@ -66,7 +78,7 @@ impl FileId {
     }
 
     #[cfg(not(unix))]
-    fn of(_metadata: &std::fs::Metadata) -> Option<FileId> {
+    fn of(_path: &Path) -> Option<FileId> {
         // without inodes a rewrite cannot be told apart: always read the file again
         None
     }
@@ -100,17 +112,16 @@ impl LocalStore {
             display.push_str(env);
             display.push('/');
         }
-        display.push_str(STATE_FILE);
         LocalStore {
             dir,
             display,
             bad_env,
-            last_written: Arc::default(),
+            disk: Arc::default(),
             encoded: Arc::default(),
         }
     }
 
-    /// The folder holding the state, its backup and its lock.
+    /// The folder holding the state, its journal, backup and lock.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -127,8 +138,17 @@ impl LocalStore {
         self.dir.join(LOCK_FILE)
     }
 
+    pub fn journal_path(&self) -> PathBuf {
+        self.dir.join(JOURNAL_FILE)
+    }
+
+    /// `.grokform/state.json`, for messages.
     pub fn describe(&self) -> String {
-        self.display.clone()
+        format!("{}{STATE_FILE}", self.display)
+    }
+
+    fn describe_journal(&self) -> String {
+        format!("{}{JOURNAL_FILE}", self.display)
     }
 
     fn check_env(&self) -> Result<(), StateError> {
@@ -141,141 +161,231 @@ impl LocalStore {
     /// The stored state; `None` when there is none yet. A corrupt file is an error and is
     /// left exactly as it is.
     pub fn load(&self) -> Result<Option<State>, StateError> {
-        self.check_env()?;
-        let path = self.state_path();
-        match std::fs::read(&path) {
-            Ok(bytes) => codec::decode(&bytes, &path.display().to_string()).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io("read", &path)(e)),
-        }
+        Ok(self.load_recovering()?.0)
     }
 
-    /// Writes `state` as the next serial: temp file in the same folder, fsync, the old file
-    /// kept as `state.json.backup`, rename over `state.json`, fsync the folder. Refuses when
-    /// the file on disk is not the one `state` was loaded from (newer serial, other lineage).
-    ///
-    /// When `state.json` is still the very file this store wrote last, it is neither read nor
-    /// decoded again, and the backup is a hard link to it rather than a copy: a save then
-    /// costs one encode, one write and two fsyncs, whatever the size of the previous state.
-    pub fn save(&self, state: &mut State) -> Result<(), StateError> {
+    /// `load`, and what it replayed from a journal a run left behind (for the caller to say).
+    pub fn load_recovering(&self) -> Result<(Option<State>, Option<Recovery>), StateError> {
         self.check_env()?;
-        std::fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
+        Ok(match self.read()? {
+            Some((state, recovery)) => (Some(state), recovery),
+            None => (None, None),
+        })
+    }
+
+    /// The snapshot with its journal replayed; never writes.
+    fn read(&self) -> Result<Option<(State, Option<Recovery>)>, StateError> {
         let path = self.state_path();
-        let on_disk = match std::fs::metadata(&path) {
-            Ok(metadata) => Some(FileId::of(&metadata)),
+        let journal_path = self.journal_path();
+        let journal = match std::fs::read(&journal_path) {
+            Ok(bytes) => Some(journal::parse(&bytes, &self.describe_journal())?),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io("read", &journal_path)(e)),
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if journal.is_some_and(|j| j.base.is_some()) {
+                    return Err(StateError::JournalMismatch {
+                        location: self.describe_journal(),
+                        reason: format!(
+                            "the snapshot it continues, `{}`, is gone",
+                            self.describe()
+                        ),
+                    });
+                }
+                return Ok(None);
+            }
             Err(e) => return Err(io("read", &path)(e)),
         };
-        let ours = {
-            let last = self.last_written.lock().unwrap_or_else(|e| e.into_inner());
-            match (&*last, &on_disk) {
-                (Some(written), Some(Some(id))) if written.file == *id => Some(written.clone()),
-                _ => None,
-            }
+        let mut state = codec::decode(&bytes, &path.display().to_string())?;
+        let Some(parsed) = journal else {
+            return Ok(Some((state, None)));
         };
-        // The previous state's bytes, when it had to be read (someone else wrote it).
-        let mut previous = None;
-        match (&ours, &on_disk) {
-            (Some(written), _) => {
-                super::check_successor_of(&written.lineage, written.serial, state, &self.display)?
+        let ignored = parsed.ignored.clone();
+        let replayed = journal::replay(
+            &mut state,
+            &journal::sha256(&bytes),
+            parsed,
+            &self.describe_journal(),
+        )?;
+        let recovery = (replayed > 0 || ignored.is_some()).then(|| Recovery {
+            journal: self.describe_journal(),
+            replayed,
+            ignored,
+            // Another process holding the lock is still writing the journal (this one, in
+            // `apply`, is the run that will fold it in).
+            running: lock_file::holder(&self.lock_path())
+                .filter(|h| h.pid != std::process::id())
+                .map(|h| h.describe()),
+        });
+        Ok(Some((state, recovery)))
+    }
+
+    /// Saves `state` as the next serial. Refuses when the stored state is not the one `state`
+    /// was loaded from (newer serial, other lineage); `state` is updated only on success.
+    ///
+    /// When the snapshot and the journal are exactly as this store left them, the save is one
+    /// journal line holding the entries changed since the last save (`Resources` tracks them),
+    /// appended and fsynced: its cost does not grow with the state. Otherwise the stored
+    /// state is read and checked, and the whole state written as a new snapshot, the old one
+    /// kept as `state.json.backup`.
+    pub fn save(&self, state: &mut State) -> Result<(), StateError> {
+        self.check_env()?;
+        let mut disk = self.disk.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = disk.as_mut().filter(|d| self.is_as_left(d)) {
+            super::check_successor_of(&known.base.lineage, known.serial, state, &self.describe())?;
+            let full = match self.append(state, known) {
+                Ok(full) => full,
+                Err(e) => {
+                    // The journal may hold part of a line: the next save writes a snapshot.
+                    *disk = None;
+                    return Err(e);
+                }
+            };
+            if full {
+                // The record is saved; a failed compaction leaves an older snapshot, no loss.
+                self.write_snapshot(state, &mut disk)?;
             }
-            (None, Some(_)) => {
-                let bytes = match std::fs::read(&path) {
-                    Ok(bytes) => bytes,
-                    Err(e) => return Err(io("read", &path)(e)),
-                };
-                let stored = codec::decode(&bytes, &path.display().to_string())?;
-                super::check_successor(&stored, state, &self.display)?;
-                previous = Some(bytes);
-            }
-            (None, None) => {}
+            return Ok(());
         }
-        // Advanced in place, not cloned: a clone per save is O(state) for every action.
+        *disk = None;
+        std::fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
+        if let Some((stored, _)) = self.read()? {
+            super::check_successor(&stored, state, &self.describe())?;
+        }
+        // Advanced in place, not cloned: a clone per save is O(state).
         let was = (
             state.serial,
             state.format_version,
             state.tool_version.clone(),
         );
         super::advance(state);
-        let written = self.write(state, &path, on_disk.is_some(), previous);
-        if written.is_err() {
-            // a failed save leaves the state as it was
-            (state.serial, state.format_version, state.tool_version) = was;
+        match self.write_snapshot(state, &mut disk) {
+            Ok(()) => {
+                // everything is in the snapshot
+                state.resources.take_changed();
+                Ok(())
+            }
+            Err(e) => {
+                (state.serial, state.format_version, state.tool_version) = was;
+                Err(e)
+            }
         }
-        written
     }
 
-    /// Writes `state` (already advanced) over `state.json`, keeping the old one as backup.
-    fn write(
-        &self,
-        state: &State,
-        path: &Path,
-        backup: bool,
-        previous: Option<Vec<u8>>,
-    ) -> Result<(), StateError> {
+    /// Whether the snapshot and the journal on disk are the ones this store last wrote.
+    fn is_as_left(&self, disk: &Disk) -> bool {
+        FileId::of(&self.state_path()).is_some_and(|id| id == disk.snapshot)
+            && match &disk.journal {
+                Some(writer) => writer.is_intact(),
+                None => !self.journal_path().exists(),
+            }
+    }
+
+    /// Appends the changes since the last save as the next serial, durably. Returns whether
+    /// the journal has grown past its bound (time to compact).
+    fn append(&self, state: &mut State, known: &mut Disk) -> Result<bool, StateError> {
+        let changed = state.resources.take_changed();
+        let record = Record {
+            format_version: FORMAT_VERSION,
+            lineage: state.lineage.clone(),
+            serial: state.serial + 1,
+            server: state.server.clone(),
+            resources: changed.into_iter().collect(),
+        };
+        let path = self.journal_path();
+        let written = match &mut known.journal {
+            Some(writer) => writer.append(&record),
+            None => Writer::create(&path, known.base.clone(), &record)
+                .map(|writer| known.journal = Some(writer)),
+        };
+        if let Err(e) = written {
+            state.resources.mark_changed(record.resources.into_keys());
+            return Err(io("append to", &path)(e));
+        }
+        super::advance(state);
+        known.serial = state.serial;
+        let journal_len = known.journal.as_ref().map_or(0, Writer::len);
+        Ok(journal_len > COMPACT_AT_LEAST.max(known.snapshot_len))
+    }
+
+    /// Writes `state` as the snapshot (the previous one kept as backup) and removes the
+    /// journal, whose records the snapshot now holds.
+    fn write_snapshot(&self, state: &State, disk: &mut Option<Disk>) -> Result<(), StateError> {
+        *disk = None;
+        let path = self.state_path();
         let text = codec::encode_cached(
             state,
             &mut self.encoded.lock().unwrap_or_else(|e| e.into_inner()),
         );
-        let mut temp = tempfile::Builder::new()
-            .prefix(".state.json.")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(io("create a temporary file in", &self.dir))?;
-        temp.write_all(text.as_bytes())
-            .and_then(|_| temp.as_file().sync_all())
-            .map_err(io("write", temp.path()))?;
-        if backup {
-            self.keep_backup(path, previous)?;
+        if path.exists() {
+            self.keep_backup(&path)?;
         }
-        temp.persist(path).map_err(|e| io("write", path)(e.error))?;
-        sync_dir(&self.dir)?;
-        let written = std::fs::metadata(path)
-            .ok()
-            .and_then(|m| FileId::of(&m))
-            .map(|file| Written {
-                file,
+        atomic::atomic_write(&path, text.as_bytes()).map_err(io("write", &path))?;
+        // A crash here leaves journal records the snapshot already holds: replay skips them.
+        let journal_path = self.journal_path();
+        journal::remove(&journal_path).map_err(io("remove", &journal_path))?;
+        *disk = FileId::of(&path).map(|snapshot| Disk {
+            snapshot,
+            snapshot_len: text.len() as u64,
+            base: Base {
                 lineage: state.lineage.clone(),
                 serial: state.serial,
-            });
-        *self.last_written.lock().unwrap_or_else(|e| e.into_inner()) = written;
+                sha256: journal::sha256(text.as_bytes()),
+            },
+            journal: None,
+            serial: state.serial,
+        });
         Ok(())
     }
 
     /// Makes the current `state.json` the backup, atomically: a hard link to it renamed over
     /// the backup (its bytes were made durable when it was written), or, where links are not
-    /// supported, a fsynced copy of `previous` (read now when not given).
-    fn keep_backup(&self, path: &Path, previous: Option<Vec<u8>>) -> Result<(), StateError> {
+    /// supported, a copy written with `atomic_write`.
+    fn keep_backup(&self, path: &Path) -> Result<(), StateError> {
         let backup = self.backup_path();
-        let link = self
-            .dir
-            .join(format!(".state.json.backup.{}.tmp", uuid::Uuid::new_v4()));
+        let link = self.dir.join(format!(
+            ".{BACKUP_FILE}.{}.{}.tmp",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
         if std::fs::hard_link(path, &link).is_ok() {
             return std::fs::rename(&link, &backup).map_err(|e| {
                 let _ = std::fs::remove_file(&link);
                 io("write", &backup)(e)
             });
         }
-        let bytes = match previous {
-            Some(bytes) => bytes,
-            None => std::fs::read(path).map_err(io("read", path))?,
-        };
-        let mut backup_temp = tempfile::Builder::new()
-            .prefix(".state.json.backup.")
-            .suffix(".tmp")
-            .tempfile_in(&self.dir)
-            .map_err(io("create a temporary file in", &self.dir))?;
-        backup_temp
-            .write_all(&bytes)
-            .and_then(|_| backup_temp.as_file().sync_all())
-            .map_err(io("write", &backup))?;
-        backup_temp
-            .persist(&backup)
-            .map_err(|e| io("write", &backup)(e.error))?;
-        Ok(())
+        let bytes = std::fs::read(path).map_err(io("read", path))?;
+        atomic::atomic_write(&backup, &bytes).map_err(io("write", &backup))
     }
 
-    /// Takes the lock, waiting up to `wait` for a holder to let go.
+    /// Writes what the journal holds into the snapshot and removes the journal (nothing to do
+    /// without one). Call it holding the lock: `StateLock::release` does.
+    pub fn compact(&self) -> Result<(), StateError> {
+        self.check_env()?;
+        let mut disk = self.disk.lock().unwrap_or_else(|e| e.into_inner());
+        let journal_path = self.journal_path();
+        if !journal_path.exists() {
+            return Ok(());
+        }
+        match self.read()? {
+            Some((mut state, Some(recovery))) if recovery.replayed > 0 => {
+                // The records were written by this version; the snapshot says so.
+                state.format_version = FORMAT_VERSION;
+                state.tool_version = env!("CARGO_PKG_VERSION").to_string();
+                self.write_snapshot(&state, &mut disk)
+            }
+            // Nothing beyond the snapshot: only leftovers (a torn line, compacted records).
+            _ => {
+                *disk = None;
+                journal::remove(&journal_path).map_err(io("remove", &journal_path))
+            }
+        }
+    }
+
+    /// Takes the lock, waiting up to `wait` for a holder to let go, then removes temporary
+    /// files that killed runs left in the state's folder.
     pub async fn lock(
         &self,
         operation: &str,
@@ -283,111 +393,24 @@ impl LocalStore {
     ) -> Result<(File, LockInfo), StateError> {
         self.check_env()?;
         std::fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
-        let path = self.lock_path();
-        let deadline = Instant::now() + wait;
-        loop {
-            // Not truncated on open: the content names the current holder.
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .map_err(io("open", &path))?;
-            match file.try_lock() {
-                Ok(()) => {
-                    // `force-unlock` may have removed the file we locked; then lock the new one.
-                    if !same_file(&file, &path) {
-                        continue;
-                    }
-                    let info = LockInfo::current(operation);
-                    file.set_len(0)
-                        .and_then(|_| file.seek(SeekFrom::Start(0)))
-                        .and_then(|_| file.write_all(info.to_json().as_bytes()))
-                        .and_then(|_| file.sync_all())
-                        .map_err(io("write", &path))?;
-                    return Ok((file, info));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(StateError::Locked {
-                            location: self.display.clone(),
-                            holder: Box::new(read_holder(&mut file)),
-                        });
-                    }
-                    tokio::time::sleep(POLL.min(deadline - now)).await;
-                }
-                Err(TryLockError::Error(e)) => return Err(io("lock", &path)(e)),
-            }
-        }
+        let held = lock_file::acquire(&self.lock_path(), &self.describe(), operation, wait).await?;
+        temp_files::remove_stale(&self.dir, &TEMP_TARGETS)
+            .map_err(io("remove temporary files in", &self.dir))?;
+        Ok(held)
     }
 
-    /// Breaks the lock: a live holder's lock file is removed (the holder keeps a lock on a
-    /// file nobody uses any more), so the next run can lock. Returns who held it, or `None`
-    /// when nobody did.
+    /// Breaks the lock whoever holds it; returns the holder, or `None` if nobody did.
     pub fn force_unlock(&self) -> Result<Option<LockInfo>, StateError> {
         self.check_env()?;
-        let path = self.lock_path();
-        let mut file = match OpenOptions::new().read(true).write(true).open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io("open", &path)(e)),
-        };
-        match file.try_lock() {
-            Ok(()) => {
-                // Nobody holds it: the OS released it when the holder ended. Clear leftovers.
-                file.set_len(0).map_err(io("write", &path))?;
-                Ok(None)
-            }
-            Err(TryLockError::WouldBlock) => {
-                let holder = read_holder(&mut file);
-                std::fs::remove_file(&path).map_err(io("remove", &path))?;
-                Ok(Some(holder))
-            }
-            Err(TryLockError::Error(e)) => Err(io("lock", &path)(e)),
-        }
+        lock_file::force_unlock(&self.lock_path())
     }
 }
 
-/// Lets go of a lock taken by `LocalStore::lock`: the holder's name is cleared, then the OS
-/// lock released. The file stays: removing it would let two runs lock two different files.
+/// The files of the state's folder whose temporary files a killed run may leave.
+pub(super) const TEMP_TARGETS: [&str; 4] =
+    [STATE_FILE, BACKUP_FILE, LOCK_FILE, super::REMOTE_COPY_FILE];
+
+/// Lets go of a lock taken by `LocalStore::lock` (see `lock_file::release`).
 pub fn release(file: &File) {
-    let _ = file.set_len(0);
-    let _ = file.sync_all();
-    let _ = file.unlock();
-}
-
-fn read_holder(file: &mut File) -> LockInfo {
-    let mut bytes = Vec::new();
-    let _ = file.seek(SeekFrom::Start(0));
-    let _ = file.read_to_end(&mut bytes);
-    LockInfo::parse(&bytes)
-}
-
-#[cfg(unix)]
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(_file: &File, path: &Path) -> bool {
-    path.exists()
-}
-
-/// Makes a rename durable.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> Result<(), StateError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("sync", dir))
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> Result<(), StateError> {
-    Ok(())
+    lock_file::release(file);
 }

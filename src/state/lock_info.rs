@@ -61,12 +61,26 @@ impl LockInfo {
         text
     }
 
-    /// `jane (pid 4242 on ci-runner-7) running `apply` since 2026-01-01T10:00:00Z`.
+    /// `jane (pid 4242 on ci-runner-7) running `apply` since 2026-01-01T10:00:00Z`; for a
+    /// holder that wrote no details (not grokform), what the OS told: `pid 4242 on ci-runner-7
+    /// (it wrote no details into the lock)`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} (pid {} on {}) running `{}` since {}",
-            self.who, self.pid, self.host, self.operation, self.started
-        )
+        match (self.id.is_empty(), self.pid) {
+            (false, _) => format!(
+                "{} (pid {} on {}) running `{}` since {}",
+                self.who, self.pid, self.host, self.operation, self.started
+            ),
+            (true, 0) => "a process that wrote no details into the lock (not grokform?)".into(),
+            (true, pid) => format!(
+                "pid {pid} on {} (it wrote no details into the lock: not grokform?)",
+                self.host
+            ),
+        }
+    }
+
+    /// This machine's name, as holders record it.
+    pub(crate) fn this_host() -> String {
+        hostname()
     }
 }
 
@@ -93,5 +107,19 @@ mod tests {
         assert_eq!(LockInfo::parse(b""), LockInfo::default());
         assert_eq!(LockInfo::parse(b"{not json").who, "unknown");
         assert!(info.describe().contains("running `apply` since"));
+    }
+
+    #[test]
+    fn a_holder_without_details_is_named_by_what_the_os_told() {
+        let holder = LockInfo {
+            pid: 77,
+            host: "ci-7".into(),
+            ..LockInfo::default()
+        };
+        assert_eq!(
+            holder.describe(),
+            "pid 77 on ci-7 (it wrote no details into the lock: not grokform?)"
+        );
+        assert!(LockInfo::default().describe().contains("wrote no details"));
     }
 }

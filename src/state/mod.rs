@@ -1,33 +1,47 @@
 //! The state: what grokform has applied to a server, keyed by address. This module is the only
-//! writer of `.grokform/`: load, lock, atomic save with a backup. The types here are plain
-//! data shared by the planner (which reads them) and the applier (which records into them);
-//! where they are stored (locally or on the server) is behind `StateStore`.
+//! writer of `.grokform/`: load, lock, durable saves (a journal line per save, compacted into
+//! an atomically written snapshot), backups, and the one `atomic_write` of the code base. The
+//! types here are plain data shared by the planner (which reads them) and the applier (which
+//! records into them); where they are stored (locally or on the server) is behind `StateStore`.
 
+mod atomic;
 mod codec;
 mod error;
+mod journal;
+#[cfg(test)]
+mod journal_store_tests;
 mod local;
+mod lock_file;
 mod lock_info;
 mod remote;
+mod resources;
 mod store;
+mod temp_files;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub(crate) use atomic::atomic_write;
 pub use codec::{decode, encode};
 pub use error::StateError;
-pub use local::{BACKUP_FILE, LOCK_FILE, LocalStore, STATE_FILE};
+pub use journal::{Ignored, Recovery};
+pub use local::{BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, LocalStore, STATE_FILE};
 pub use lock_info::LockInfo;
 pub use remote::RemoteStore;
+pub use resources::Resources;
 pub use store::{StateLocation, StateLock, StateStore};
 
 use serde::{Deserialize, Serialize};
 
-use crate::address::{Address, Kind};
+use crate::address::Kind;
 
 /// The state file's format; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The local copy of remote state, in the environment's `.grokform/` folder.
+pub const REMOTE_COPY_FILE: &str = "remote-state.json";
 
 /// One environment's state (`.grokform/state.json`).
 ///
@@ -40,13 +54,17 @@ pub struct State {
     /// Identifies one state's history; a saved plan or another copy with a different lineage is
     /// a different state, not an older one.
     pub lineage: String,
-    /// +1 on every write.
+    /// The number of saves in this lineage: +1 on every save, whether the save wrote a
+    /// journal line or a whole snapshot. Compacting the journal into the snapshot changes no
+    /// content and keeps the serial; a snapshot plus its journal read back has the serial of
+    /// the last journal line.
     pub serial: u64,
     /// The grokform version that last wrote it.
     pub tool_version: String,
     /// The server the resources live on (normalised base URL); `None` until the first apply.
     pub server: Option<String>,
-    pub resources: BTreeMap<Address, ResourceState>,
+    /// Every write goes through `Resources`, which remembers what changed for the journal.
+    pub resources: Resources,
 }
 
 /// What grokform knows about one applied resource.
@@ -99,7 +117,7 @@ impl State {
             serial: 0,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             server: None,
-            resources: BTreeMap::new(),
+            resources: Resources::default(),
         }
     }
 }

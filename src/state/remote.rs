@@ -1,18 +1,26 @@
 //! State kept on the Datagrok server itself through the files API, so CI runners need no
 //! committed state. The server offers no compare-and-swap, so the lock is best-effort: see
 //! the README's "State" section for exactly what it does and does not guarantee.
+//!
+//! Uploading the whole state after every action made an apply quadratic in bytes sent. While
+//! a run holds the lock, a save uploads only when `UPLOAD_EVERY` has passed since the last
+//! upload; the saves in between are appended to a journal beside the local copy
+//! (`.grokform/remote-state.journal`, fsynced), and releasing the lock uploads what the server
+//! lacks. Every save still checks that the lock is ours (one small read).
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::codec;
-use super::{LockInfo, State, StateError};
+use super::journal::{self, Base, Record, Recovery, Writer};
+use super::{FORMAT_VERSION, LockInfo, State, StateError, atomic, codec, temp_files};
 use crate::client::Client;
 
 /// How often a waiting run checks the remote lock again.
 const POLL: Duration = Duration::from_secs(1);
+/// The longest a run holding the lock goes without uploading the state it saved.
+const UPLOAD_EVERY: Duration = Duration::from_secs(5);
 /// How long after writing our lock we read it back. Another run that saw no lock at the same
 /// moment has written its own by then (both writes are single small uploads), so the read-back
 /// decides who won in all but the narrowest interleavings.
@@ -28,6 +36,18 @@ pub struct RemoteStore {
     backup: Option<PathBuf>,
     /// The nonce of the lock this store holds, if any.
     held: Arc<Mutex<Option<String>>>,
+    /// What was uploaded last, and the journal of the saves since.
+    pending: Arc<tokio::sync::Mutex<Pending>>,
+}
+
+/// The saves this store made since its last upload.
+#[derive(Debug, Default)]
+struct Pending {
+    /// The last upload: when, and the state it held (the journal's base).
+    uploaded: Option<(Instant, Base)>,
+    journal: Option<Writer>,
+    /// The serial of the last save.
+    serial: u64,
 }
 
 impl RemoteStore {
@@ -38,6 +58,7 @@ impl RemoteStore {
             path: path.trim_start_matches('/').to_string(),
             backup: None,
             held: Arc::new(Mutex::new(None)),
+            pending: Arc::default(),
         }
     }
 
@@ -55,32 +76,97 @@ impl RemoteStore {
         format!("{}.lock", self.path)
     }
 
+    fn journal_path(&self) -> Option<PathBuf> {
+        self.backup.as_deref().map(journal::path_beside)
+    }
+
     pub async fn load(&self) -> Result<Option<State>, StateError> {
-        match self
+        Ok(self.load_recovering().await?.0)
+    }
+
+    /// `load`, with the saves a run on this machine journaled but never uploaded replayed.
+    pub async fn load_recovering(&self) -> Result<(Option<State>, Option<Recovery>), StateError> {
+        let Some(bytes) = self
             .client
             .download_file(&self.connector, &self.path)
             .await?
-        {
-            None => Ok(None),
-            Some(bytes) => {
-                let state = codec::decode(&bytes, &self.describe())?;
-                self.keep_copy(&bytes)?;
-                Ok(Some(state))
-            }
-        }
+        else {
+            return Ok((None, None));
+        };
+        let mut state = codec::decode(&bytes, &self.describe())?;
+        self.keep_copy(&bytes)?;
+        let recovery = match self.journal_path() {
+            Some(path) => replay_file(&mut state, &bytes, &path)?,
+            None => None,
+        };
+        Ok((Some(state), recovery))
     }
 
-    /// Uploads the next serial, after checking that the lock (if we took one) is still ours
-    /// and that the server's state is the one `state` was loaded from.
+    /// Saves `state` as the next serial. Without a lock (or a local copy) it is uploaded at
+    /// once; under a lock it is uploaded when the last upload is `UPLOAD_EVERY` old, and
+    /// journaled locally otherwise. Either way the lock is checked first.
     pub async fn save(&self, state: &mut State) -> Result<(), StateError> {
         let held = self.held.lock().expect("not poisoned").clone();
-        if let Some(nonce) = held
-            && self.read_lock().await?.map(|i| i.id) != Some(nonce)
+        if let Some(nonce) = &held
+            && self.read_lock().await?.map(|i| i.id).as_ref() != Some(nonce)
         {
             return Err(StateError::LockLost {
                 location: self.describe(),
             });
         }
+        let mut pending = self.pending.lock().await;
+        if let (Some(_), Some(path), Some((at, base))) =
+            (&held, self.journal_path(), &pending.uploaded)
+            && at.elapsed() < UPLOAD_EVERY
+        {
+            super::check_successor_of(&base.lineage, pending.serial, state, &self.describe())?;
+            let base = base.clone();
+            return self.journal(state, &mut pending, &path, base);
+        }
+        let next = self.upload(state, true).await?;
+        pending.uploaded = Some((Instant::now(), next));
+        pending.journal = None;
+        pending.serial = state.serial;
+        Ok(())
+    }
+
+    /// Appends the changes since the last save to the local journal, durably.
+    fn journal(
+        &self,
+        state: &mut State,
+        pending: &mut Pending,
+        path: &Path,
+        base: Base,
+    ) -> Result<(), StateError> {
+        let record = Record {
+            format_version: FORMAT_VERSION,
+            lineage: state.lineage.clone(),
+            serial: state.serial + 1,
+            server: state.server.clone(),
+            resources: state.resources.take_changed().into_iter().collect(),
+        };
+        let written = match &mut pending.journal {
+            Some(writer) => writer.append(&record),
+            None => {
+                Writer::create(path, base, &record).map(|writer| pending.journal = Some(writer))
+            }
+        };
+        if let Err(e) = written {
+            state.resources.mark_changed(record.resources.into_keys());
+            // The next save uploads everything instead.
+            pending.uploaded = None;
+            pending.journal = None;
+            return Err(local_io("append to", path, e));
+        }
+        super::advance(state);
+        pending.serial = state.serial;
+        Ok(())
+    }
+
+    /// Uploads `state` (as the next serial when `advance`) after checking that the server's
+    /// state is the one it was loaded from; keeps the local copy and drops the local journal,
+    /// whose saves the server now holds. Returns the uploaded state's base.
+    async fn upload(&self, state: &mut State, advance: bool) -> Result<Base, StateError> {
         if let Some(bytes) = self
             .client
             .download_file(&self.connector, &self.path)
@@ -89,14 +175,50 @@ impl RemoteStore {
             let stored = codec::decode(&bytes, &self.describe())?;
             super::check_successor(&stored, state, &self.describe())?;
         }
-        let next = super::successor(state);
+        let next = if advance {
+            super::successor(state)
+        } else {
+            state.clone()
+        };
         let text = codec::encode(&next);
         let temp = write_temp(text.as_bytes())?;
         self.client
             .upload_file(&self.connector, &self.path, temp.path(), None)
             .await?;
         self.keep_copy(text.as_bytes())?;
+        if let Some(path) = self.journal_path() {
+            journal::remove(&path).map_err(|e| local_io("remove", &path, e))?;
+        }
         *state = next;
+        state.resources.take_changed();
+        Ok(Base {
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+            sha256: journal::sha256(text.as_bytes()),
+        })
+    }
+
+    /// Uploads what the local journal holds beyond the server's state (nothing to do without
+    /// one). `release` calls it while the lock is still ours.
+    async fn flush(&self) -> Result<(), StateError> {
+        let (Some(copy), Some(path)) = (&self.backup, self.journal_path()) else {
+            return Ok(());
+        };
+        let mut pending = self.pending.lock().await;
+        if !path.exists() {
+            return Ok(());
+        }
+        let bytes = std::fs::read(copy).map_err(|e| local_io("read", copy, e))?;
+        let mut state = codec::decode(&bytes, &copy.display().to_string())?;
+        match replay_file(&mut state, &bytes, &path)? {
+            Some(recovery) if recovery.replayed > 0 => {
+                state.format_version = FORMAT_VERSION;
+                state.tool_version = env!("CARGO_PKG_VERSION").to_string();
+                self.upload(&mut state, false).await?;
+            }
+            _ => journal::remove(&path).map_err(|e| local_io("remove", &path, e))?,
+        }
+        *pending = Pending::default();
         Ok(())
     }
 
@@ -125,6 +247,10 @@ impl RemoteStore {
                     tokio::time::sleep(SETTLE).await;
                     if self.read_lock().await?.is_some_and(|i| i.id == info.id) {
                         *self.held.lock().expect("not poisoned") = Some(info.id.clone());
+                        if let Some(dir) = self.backup.as_deref().and_then(Path::parent) {
+                            temp_files::remove_stale(dir, &super::local::TEMP_TARGETS)
+                                .map_err(|e| local_io("remove temporary files in", dir, e))?;
+                        }
                         return Ok(info);
                     }
                     // Someone else's write landed after ours: they hold it; wait like above.
@@ -133,15 +259,25 @@ impl RemoteStore {
         }
     }
 
-    /// Deletes the lock object if it is still ours.
+    /// Uploads what was only journaled, then deletes the lock object, if it is still ours.
+    /// The lock goes even when the upload fails: the journal keeps the saves on this machine,
+    /// and the error says so.
     pub async fn release(&self, nonce: &str) -> Result<(), StateError> {
+        let ours = self.read_lock().await?.is_some_and(|i| i.id == nonce);
+        let flushed = match (ours, self.journal_path()) {
+            (true, Some(journal)) => self.flush().await.map_err(|e| StateError::NotUploaded {
+                journal: journal.display().to_string(),
+                source: Box::new(e),
+            }),
+            _ => Ok(()),
+        };
         *self.held.lock().expect("not poisoned") = None;
-        if self.read_lock().await?.is_some_and(|i| i.id == nonce) {
+        if ours {
             self.client
                 .delete_file(&self.connector, &self.lock_path())
                 .await?;
         }
-        Ok(())
+        flushed
     }
 
     /// Deletes the lock object whoever holds it; returns who did.
@@ -167,17 +303,42 @@ impl RemoteStore {
         let Some(file) = &self.backup else {
             return Ok(());
         };
-        let io = |action, source| StateError::Io {
-            action,
-            path: file.display().to_string(),
-            source,
-        };
-        let dir = file.parent().expect("the copy has a folder");
-        std::fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("write", e))?;
-        temp.write_all(bytes).map_err(|e| io("write", e))?;
-        temp.persist(file).map_err(|e| io("write", e.error))?;
-        Ok(())
+        let dir = file.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| local_io("create the folder of", file, e))?;
+        atomic::atomic_write(file, bytes).map_err(|e| local_io("write", file, e))
+    }
+}
+
+/// Replays the journal at `path` (if any) onto `state`, read from `snapshot`'s bytes.
+fn replay_file(
+    state: &mut State,
+    snapshot: &[u8],
+    path: &Path,
+) -> Result<Option<Recovery>, StateError> {
+    let location = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(local_io("read", path, e)),
+    };
+    let parsed = journal::parse(&bytes, &location)?;
+    let ignored = parsed.ignored.clone();
+    let replayed = journal::replay(state, &journal::sha256(snapshot), parsed, &location)?;
+    Ok((replayed > 0 || ignored.is_some()).then_some(Recovery {
+        journal: location,
+        replayed,
+        ignored,
+        // Only the run holding the server's lock writes it, and that is this machine's
+        // previous run: a concurrent one would be refused by the lock.
+        running: None,
+    }))
+}
+
+fn local_io(action: &'static str, path: &Path, source: std::io::Error) -> StateError {
+    StateError::Io {
+        action,
+        path: path.display().to_string(),
+        source,
     }
 }
 

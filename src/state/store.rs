@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::local::{self, LocalStore};
 use super::remote::RemoteStore;
-use super::{LockInfo, State, StateError};
+use super::{LockInfo, Recovery, State, StateError};
 use crate::client::Client;
 use crate::model::StateBackend;
 
@@ -56,7 +56,7 @@ impl StateLocation {
                 let client = client.ok_or(StateError::NeedsServer)?;
                 let copy = LocalStore::new(&self.root, self.env.as_deref())
                     .dir()
-                    .join("remote-state.json");
+                    .join(super::REMOTE_COPY_FILE);
                 Ok(StateStore::remote(client.clone(), &connector, &path).with_local_copy(copy))
             }
         }
@@ -100,9 +100,16 @@ impl StateStore {
 
     /// The stored state, `None` when there is none yet.
     pub async fn load(&self) -> Result<Option<State>, StateError> {
+        Ok(self.load_recovering().await?.0)
+    }
+
+    /// `load`, and what it replayed from a journal a run that did not finish left behind
+    /// (`None`: nothing to recover). Reading never writes: the journal is folded into the
+    /// snapshot by the next run that holds the lock, when it releases it.
+    pub async fn load_recovering(&self) -> Result<(Option<State>, Option<Recovery>), StateError> {
         match self {
-            StateStore::Local(store) => store.load(),
-            StateStore::Datagrok(store) => store.load().await,
+            StateStore::Local(store) => store.load_recovering(),
+            StateStore::Datagrok(store) => store.load_recovering().await,
         }
     }
 
@@ -114,7 +121,7 @@ impl StateStore {
                 let (file, info) = store.lock(operation, wait).await?;
                 Ok(StateLock {
                     info,
-                    held: Held::Local(Some(file)),
+                    held: Held::Local(Some((file, store.clone()))),
                 })
             }
             StateStore::Datagrok(store) => {
@@ -128,8 +135,10 @@ impl StateStore {
     }
 
     /// Saves `state` as the next serial (`serial + 1`, `tool_version` and `format_version`
-    /// set), atomically for local state, keeping the previous one as a backup. Refuses when
-    /// the stored state moved on since `state` was loaded. `state` is updated only on success.
+    /// set), durably: locally a journal line with what changed since the last save (or a whole
+    /// snapshot, atomically, keeping the previous one as a backup); remotely an upload, or
+    /// under a lock a local journal line between uploads. Refuses when the stored state moved
+    /// on since `state` was loaded. `state` is updated only on success.
     pub async fn save(&self, state: &mut State) -> Result<(), StateError> {
         match self {
             StateStore::Local(store) => store.save(state),
@@ -146,8 +155,10 @@ impl StateStore {
     }
 }
 
-/// A held state lock. Call `release().await` when done; dropping it releases a local lock
-/// at once and a remote one on a best-effort background task.
+/// A held state lock. Call `release().await` when done: it folds the journal into the
+/// snapshot (local) or uploads what was only journaled (remote) before letting go. Dropping
+/// it releases a local lock at once (the journal stays, replayed by the next read) and a
+/// remote one on a best-effort background task.
 #[derive(Debug)]
 pub struct StateLock {
     info: LockInfo,
@@ -156,7 +167,7 @@ pub struct StateLock {
 
 #[derive(Debug)]
 enum Held {
-    Local(Option<std::fs::File>),
+    Local(Option<(std::fs::File, LocalStore)>),
     Remote(Option<RemoteStore>),
 }
 
@@ -169,12 +180,14 @@ impl StateLock {
     /// Lets go of the lock.
     pub async fn release(mut self) -> Result<(), StateError> {
         match &mut self.held {
-            Held::Local(file) => {
-                if let Some(file) = file.take() {
+            Held::Local(held) => match held.take() {
+                Some((file, store)) => {
+                    let compacted = store.compact();
                     local::release(&file);
+                    compacted
                 }
-                Ok(())
-            }
+                None => Ok(()),
+            },
             Held::Remote(store) => match store.take() {
                 Some(store) => store.release(&self.info.id).await,
                 None => Ok(()),
@@ -186,8 +199,8 @@ impl StateLock {
 impl Drop for StateLock {
     fn drop(&mut self) {
         match &mut self.held {
-            Held::Local(file) => {
-                if let Some(file) = file.take() {
+            Held::Local(held) => {
+                if let Some((file, _)) = held.take() {
                     local::release(&file);
                 }
             }

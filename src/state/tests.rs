@@ -47,18 +47,22 @@ async fn a_saved_state_loads_back_equal_with_the_next_serial() {
 }
 
 #[tokio::test]
-async fn every_save_keeps_the_previous_state_as_backup() {
+async fn every_snapshot_keeps_the_previous_one_as_backup() {
     let dir = tempfile::tempdir().unwrap();
     let store = StateStore::local(dir.path(), Some("staging"));
     assert_eq!(store.describe(), ".grokform/staging/state.json");
+    let lock = store.lock("apply", Duration::ZERO).await.unwrap();
     let mut state = sample();
     store.save(&mut state).await.unwrap();
     let first = std::fs::read(dir.path().join(".grokform/staging/state.json")).unwrap();
     state.resources.clear();
     store.save(&mut state).await.unwrap();
+    // The second save went to the journal; releasing the lock writes the snapshot.
+    lock.release().await.unwrap();
     let backup = std::fs::read(dir.path().join(".grokform/staging/state.json.backup")).unwrap();
     assert_eq!(backup, first);
-    assert_eq!(store.load().await.unwrap().unwrap().serial, 2);
+    assert_eq!(store.load().await.unwrap().unwrap(), state);
+    assert_eq!(state.serial, 2);
 }
 
 #[tokio::test]
@@ -273,10 +277,18 @@ async fn a_state_written_by_another_run_after_our_save_is_read_again() {
     // Saving through the same store again and again keeps a real, separate backup.
     let mut state = newer;
     theirs.save(&mut state).await.unwrap();
+    let StateStore::Local(local) = &theirs else {
+        unreachable!()
+    };
+    local.compact().unwrap();
     let before = std::fs::read(dir.path().join(".grokform/state.json")).unwrap();
     state.resources.clear();
     theirs.save(&mut state).await.unwrap();
+    local.compact().unwrap();
     let backup = std::fs::read(dir.path().join(".grokform/state.json.backup")).unwrap();
     assert_eq!(backup, before);
     assert_eq!(theirs.load().await.unwrap().unwrap(), state);
+    // and a stale save through the other store still reads the compacted file and refuses
+    let err = ours.save(&mut sample()).await.unwrap_err();
+    assert!(matches!(err, StateError::OtherLineage { .. }), "{err:?}");
 }

@@ -3,32 +3,15 @@
 //! server holds afterwards (not only on what the client says).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use grokform::client::{ApiKey, Client, ClientError, ClientOptions, Progress};
-use grokform::emulator::{DEFAULT_API_KEY, Emulator, EmulatorConfig, FaultKind, FaultRule};
+use grokform::client::{ClientError, Progress};
+use grokform::emulator::{DEFAULT_API_KEY, FaultKind, FaultRule};
 use grokform::model::Access;
 
-pub fn fast_options() -> ClientOptions {
-    ClientOptions {
-        backoff_base: Duration::from_millis(10),
-        backoff_max: Duration::from_millis(50),
-        timeout_json: Duration::from_secs(10),
-        timeout_transfer: Duration::from_secs(10),
-        ..ClientOptions::default()
-    }
-}
-
-pub async fn start() -> (Emulator, Client) {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let client = Client::new(
-        &emulator.url(),
-        ApiKey::new(DEFAULT_API_KEY.into()).unwrap(),
-        fast_options(),
-    )
-    .unwrap();
-    (emulator, client)
-}
+use crate::support::Server;
+// Moved to `support`; re-exported for test files written against `crate::client`.
+#[allow(unused_imports)]
+pub use crate::support::{fast_options, start_with_client as start};
 
 fn fault(method: &str, prefix: &str, kind: FaultKind, count: u32) -> FaultRule {
     FaultRule {
@@ -49,23 +32,13 @@ async fn healthcheck_passes_with_the_right_url_and_key() {
 #[tokio::test]
 async fn healthcheck_tells_a_wrong_key_from_a_wrong_url() {
     let (emulator, _) = start().await;
-    let wrong_key = Client::new(
-        &emulator.url(),
-        ApiKey::new("not-the-key".into()).unwrap(),
-        fast_options(),
-    )
-    .unwrap();
+    let wrong_key = crate::support::client_for(&emulator.url(), "not-the-key");
     let err = wrong_key.healthcheck().await.unwrap_err();
     assert!(matches!(err, ClientError::Unauthorized { .. }), "{err:?}");
     assert!(!err.to_string().contains("not-the-key"));
 
     let without_api = emulator.url().trim_end_matches("/api").to_string();
-    let wrong_url = Client::new(
-        &without_api,
-        ApiKey::new(DEFAULT_API_KEY.into()).unwrap(),
-        fast_options(),
-    )
-    .unwrap();
+    let wrong_url = crate::support::client_for(&without_api, DEFAULT_API_KEY);
     let err = wrong_url.healthcheck().await.unwrap_err();
     assert!(matches!(err, ClientError::NotDatagrok { .. }), "{err:?}");
     assert!(err.to_string().contains("does it end in `/api`?"), "{err}");
@@ -250,25 +223,10 @@ fn peak_rss_kib() -> u64 {
 #[tokio::test]
 #[ignore]
 async fn upload_memory_stays_flat() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let mut server = std::process::Command::new(crate::common::binary())
-        .args(["emulator", "--port", "0", "--data"])
-        .arg(dir.path().join("data"))
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    std::io::BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first.trim().rsplit(' ').next().unwrap().to_string();
-    let client = Client::new(
-        &url,
-        ApiKey::new(DEFAULT_API_KEY.into()).unwrap(),
-        fast_options(),
-    )
-    .unwrap();
+    // Killed when dropped, however the test ends.
+    let server = Server::new().data(dir.path().join("data")).spawn();
+    let client = crate::support::client_for(&server.url(), server.key());
     let source = dir.path().join("big.bin");
     let size: u64 = 256 << 20;
     std::fs::File::create(&source)
@@ -284,8 +242,7 @@ async fn upload_memory_stays_flat() {
         .unwrap();
     let elapsed = started.elapsed();
     let after = peak_rss_kib();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    drop(server);
     println!(
         "uploaded {} MiB in {:.2?}; peak RSS {} MiB → {} MiB",
         size >> 20,

@@ -1,72 +1,12 @@
 //! `grokform emulator` as a process: start-up output, flags (`--api-key`, `--group`,
 //! `--fault`, `--data`), constant memory on a large streamed upload, SIGTERM, restart.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 
-use crate::common::{binary, grokform};
-use crate::emulator_http::api_at;
-
-/// A running `grokform emulator` process, killed on drop.
-pub struct Process {
-    pub child: Child,
-    pub addr: SocketAddr,
-    pub banner: String,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `grokform emulator --port 0 ARGS` and reads its banner.
-pub fn spawn(args: &[&str]) -> Process {
-    let mut child = Command::new(binary())
-        .arg("emulator")
-        .args(["--port", "0"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("GROKFORM_EMULATOR_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the emulator exited: {banner}"
-        );
-        banner.push_str(&line);
-        if line.starts_with("inspect:") {
-            break;
-        }
-    }
-    let url = banner.lines().next().unwrap().rsplit(' ').next().unwrap();
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches("/api")
-        .parse()
-        .expect("an address in the first line");
-    Process {
-        child,
-        addr,
-        banner,
-    }
-}
-
-fn terminate(mut process: Process) -> i32 {
-    let pid = process.child.id().to_string();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(status.success());
-    process.child.wait().unwrap().code().unwrap_or(-1)
-}
+use crate::support::http::api_at;
+use crate::support::{Server, grokform};
 
 /// Peak resident memory of a process, in KiB (Linux).
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -80,57 +20,47 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .ok()
 }
 
-fn filter(text: &str, data: &Path) -> String {
-    let port = regex_free_port(text);
-    text.replace(&data.display().to_string(), "[DATA]")
-        .replace(&port, "[PORT]")
-}
-
-fn regex_free_port(text: &str) -> String {
-    let url = text.lines().next().unwrap().rsplit(' ').next().unwrap();
-    url.rsplit(':')
-        .next()
-        .unwrap()
-        .trim_end_matches("/api")
-        .to_owned()
+/// Filters for a banner: the process's real port and data folder.
+fn filters(process: &crate::support::ServerProcess, data: &Path) -> crate::support::Filters {
+    crate::support::Filters::default()
+        .path(data, "[DATA]")
+        .server(process.addr())
 }
 
 #[test]
 fn starts_with_the_default_demo_key_and_says_so() {
-    let process = spawn(&[]);
-    insta::assert_snapshot!(filter(&process.banner, Path::new("/nowhere")), @r"
+    let process = Server::new().spawn();
+    let _filters = filters(&process, Path::new("/nowhere"))
+        .settings()
+        .bind_to_scope();
+    insta::assert_snapshot!(process.banner, @r"
     grokform emulator listening on http://127.0.0.1:[PORT]/api
     api key: `grokform-local` (the default demo key; pass `--api-key` to choose one)
     data: in a temporary folder, removed on exit (use `--data DIR` to keep it)
     inspect: http://127.0.0.1:[PORT]/_emulator/inspect; stop with Ctrl-C
     ");
     api_at(
-        process.addr,
+        process.addr(),
         "grokform-local",
         "GET",
         "/public/v1/healthcheck",
     )
     .send()
     .ok();
-    assert_eq!(terminate(process), 0);
+    assert_eq!(process.terminate(), 0);
 }
 
 #[test]
 fn flags_set_keys_groups_faults_and_data_and_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let data_arg = data.path().to_str().unwrap();
-    let args = [
-        "--data",
-        data_arg,
-        "--api-key",
-        "team-secret-1",
-        "--group",
-        "Chemists",
-        "--fault",
-        "GET /public/v1/healthcheck status=503 count=1 retry-after=2",
-    ];
-    let process = spawn(&args);
-    insta::assert_snapshot!(filter(&process.banner, data.path()), @r#"
+    let kept = Server::new().data(data.path()).key("team-secret-1");
+    let process = kept
+        .clone()
+        .group("Chemists")
+        .fault("GET /public/v1/healthcheck status=503 count=1 retry-after=2")
+        .spawn();
+    let _filters = filters(&process, data.path()).settings().bind_to_scope();
+    insta::assert_snapshot!(process.banner, @r#"
     grokform emulator listening on http://127.0.0.1:[PORT]/api
     api key: as given with `--api-key` (not shown)
     data: [DATA]
@@ -141,7 +71,7 @@ fn flags_set_keys_groups_faults_and_data_and_survive_a_restart() {
     let key = "team-secret-1";
     assert_eq!(
         api_at(
-            process.addr,
+            process.addr(),
             "grokform-local",
             "GET",
             "/public/v1/healthcheck"
@@ -151,15 +81,15 @@ fn flags_set_keys_groups_faults_and_data_and_survive_a_restart() {
         401,
         "the demo key is off once `--api-key` is given"
     );
-    let faulted = api_at(process.addr, key, "GET", "/public/v1/healthcheck").send();
+    let faulted = api_at(process.addr(), key, "GET", "/public/v1/healthcheck").send();
     assert_eq!(
         (faulted.status, faulted.header("retry-after")),
         (503, Some("2"))
     );
-    api_at(process.addr, key, "GET", "/public/v1/healthcheck")
+    api_at(process.addr(), key, "GET", "/public/v1/healthcheck")
         .send()
         .ok();
-    let table = api_at(process.addr, key, "POST", "/public/v1/tables/Cars")
+    let table = api_at(process.addr(), key, "POST", "/public/v1/tables/Cars")
         .body("a\n1\n")
         .send()
         .json()["ID"]
@@ -167,17 +97,17 @@ fn flags_set_keys_groups_faults_and_data_and_survive_a_restart() {
         .unwrap()
         .to_owned();
     let shared = api_at(
-        process.addr,
+        process.addr(),
         key,
         "POST",
         &format!("/public/v1/entities/{table}/shares?groups=chemists"),
     )
     .send();
     assert_eq!(shared.ok().json()["status"], "success");
-    assert_eq!(terminate(process), 0);
+    assert_eq!(process.terminate(), 0);
 
-    let restarted = spawn(&args[..4]);
-    let answer = api_at(restarted.addr, key, "GET", "/public/v1/tables/Cars").send();
+    let restarted = kept.spawn();
+    let answer = api_at(restarted.addr(), key, "GET", "/public/v1/tables/Cars").send();
     assert_eq!(answer.ok().text(), "a\n1\n");
 }
 
@@ -186,10 +116,10 @@ fn a_large_upload_streams_to_disk_in_constant_memory() {
     const MIB: usize = 1024 * 1024;
     const SIZE_MIB: usize = 512;
     let data = tempfile::tempdir().unwrap();
-    let process = spawn(&["--data", data.path().to_str().unwrap()]);
-    let before = peak_rss_kib(process.child.id()).expect("Linux /proc");
+    let process = Server::new().data(data.path()).spawn();
+    let before = peak_rss_kib(process.pid()).expect("Linux /proc");
 
-    let mut stream = TcpStream::connect(process.addr).unwrap();
+    let mut stream = TcpStream::connect(process.addr()).unwrap();
     write!(
         stream,
         "POST /api/public/v1/files/System.AppData/big.bin HTTP/1.1\r\nHost: x\r\n\
@@ -207,18 +137,19 @@ fn a_large_upload_streams_to_disk_in_constant_memory() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(!answer.contains("api-error"), "{answer}");
 
-    let after = peak_rss_kib(process.child.id()).unwrap();
+    let after = peak_rss_kib(process.pid()).unwrap();
     let grown_mib = after.saturating_sub(before) / 1024;
     eprintln!("peak RSS {before} KiB before, {after} KiB after a {SIZE_MIB} MiB upload");
     assert!(
         grown_mib < 64,
         "peak memory grew by {grown_mib} MiB for a {SIZE_MIB} MiB upload"
     );
-    let stored = data.path().join("files/system.appdata/big.bin");
-    assert_eq!(
-        std::fs::metadata(stored).unwrap().len(),
-        (SIZE_MIB * MIB) as u64
-    );
+    // the bytes are one blob of the data folder
+    let blobs: Vec<u64> = std::fs::read_dir(data.path().join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .collect();
+    assert_eq!(blobs, [(SIZE_MIB * MIB) as u64]);
 }
 
 #[test]
@@ -231,8 +162,8 @@ fn bad_flags_and_a_busy_port_are_clear_errors() {
         "{}",
         run.stderr
     );
-    let process = spawn(&[]);
-    let port = process.addr.port().to_string();
+    let process = Server::new().spawn();
+    let port = process.addr().port().to_string();
     let run = grokform(["emulator", "--port", &port]).run();
     run.code(1);
     assert!(
@@ -241,4 +172,60 @@ fn bad_flags_and_a_busy_port_are_clear_errors() {
         "{}",
         run.stderr
     );
+}
+
+/// A running `grokform emulator --port 0 ARGS` process, killed on drop (for test files that
+/// read its banner and address directly).
+pub struct Process {
+    pub child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    pub banner: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `grokform emulator --port 0 ARGS` and reads its banner.
+pub fn spawn(args: &[&str]) -> Process {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(crate::support::binary())
+        .arg("emulator")
+        .args(["--port", "0"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GROKFORM_EMULATOR_API_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the emulator exited: {banner}");
+        }
+        banner.push_str(&line);
+        if line.starts_with("inspect:") {
+            break;
+        }
+    }
+    let url = banner.lines().next().unwrap().rsplit(' ').next().unwrap();
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/api")
+        .parse()
+        .expect("an address in the first line");
+    Process {
+        child,
+        addr,
+        banner,
+    }
 }

@@ -6,7 +6,12 @@ use std::time::{Duration, Instant};
 use grokform::emulator::{FaultKind, FaultRule};
 use serde_json::json;
 
-use crate::emulator_http::{api, raw, start, upload_table};
+use crate::support::Server;
+use crate::support::http::{api, raw, upload_table};
+
+fn start() -> grokform::emulator::Emulator {
+    Server::new().start()
+}
 
 fn rule(spec: &str) -> FaultRule {
     spec.parse().expect("a valid fault spec")

@@ -552,3 +552,79 @@ fn deleting_a_project_removes_it_and_its_grants_but_not_its_tables() {
         .api_error();
     assert!(message.contains("not found"), "{message}");
 }
+
+#[test]
+fn what_grokform_applies_reads_back_through_the_internal_routes() {
+    use crate::project::{Project, emulator};
+
+    let emulator = emulator();
+    let project = Project::quickstart(&emulator);
+    project.apply();
+    let state = project.state();
+    let id = |address: &str| {
+        state["resources"][address]["remote_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (orders, customers) = (id("table.orders"), id("table.customers"));
+    let overview = id("dashboard.sales-overview");
+
+    let project_json = get(&emulator, &format!("/projects/{overview}"));
+    assert_eq!(project_json["name"], "Sales overview");
+    let mut related: Vec<String> = project_json["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["entity"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    related.sort();
+    let mut expected = vec![orders.clone(), customers];
+    expected.sort();
+    assert_eq!(related, expected);
+
+    // the layout grokform sent, with `${table.orders.id}` filled in, plus the server's fields
+    let layout = &get(&emulator, &format!("/layouts?projectId={overview}"))[0];
+    assert_eq!(layout["viewStateMap"]["tableId"], orders.as_str());
+    assert!(
+        layout["viewStateMap"]["viewers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["id"].is_string())
+    );
+
+    let grants: Vec<(String, String)> = get(
+        &emulator,
+        &format!("/privileges/permissions?entityId={overview}&all=true"),
+    )
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|r| {
+        (
+            r["userGroup"]["name"].as_str().unwrap().to_owned(),
+            r["permission"]["name"].as_str().unwrap().to_owned(),
+        )
+    })
+    .collect();
+    assert_eq!(
+        grants,
+        [
+            ("Analysts".to_owned(), "View".to_owned()),
+            ("Managers".to_owned(), "View".to_owned())
+        ]
+    );
+
+    let table = get(&emulator, &format!("/tables/{orders}"));
+    assert_eq!(table["name"], "Orders");
+    assert_eq!(table["namespace"], "Admin:Sales:");
+    let columns = table["columns"].as_array().unwrap();
+    assert_eq!(columns[0]["name"], "order_id");
+    assert!(columns.iter().any(|c| c["type"] == "double"), "{columns:?}");
+    let found = get(
+        &emulator,
+        "/projects?text=sales&includeRoot=true&limit=500&page=1",
+    );
+    assert_eq!(found.as_array().unwrap().len(), 2);
+}

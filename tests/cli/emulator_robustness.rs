@@ -3,10 +3,14 @@
 
 use std::path::Path;
 
-use grokform::emulator::{Emulator, EmulatorConfig};
 use serde_json::json;
 
-use crate::emulator_http::{api, start, upload_table};
+use crate::support::http::{api, upload_table};
+use crate::support::{Server, wait_until};
+
+fn start() -> grokform::emulator::Emulator {
+    Server::new().start()
+}
 
 /// Every file under `dir`, relative, sorted.
 fn tree(dir: &Path) -> Vec<String> {
@@ -35,11 +39,7 @@ fn tree(dir: &Path) -> Vec<String> {
 fn path_traversal_never_writes_outside_the_data_folder() {
     let sandbox = tempfile::tempdir().unwrap();
     let data = sandbox.path().join("data");
-    let emulator = Emulator::start_blocking(EmulatorConfig {
-        data_dir: Some(data.clone()),
-        ..Default::default()
-    })
-    .unwrap();
+    let emulator = Server::new().data(&data).start();
     let attempts = [
         "/public/v1/files/System.AppData/../../../escaped.txt",
         "/public/v1/files/System.AppData/a/../../escaped.txt",
@@ -91,15 +91,11 @@ fn path_traversal_never_writes_outside_the_data_folder() {
         .filter(|p| !p.starts_with("data"))
         .collect();
     assert_eq!(outside, Vec::<String>::new());
+    // the one file stored is one blob; nothing else was written
     let inside = tree(&data);
-    assert_eq!(
-        inside,
-        [
-            "emulator.lock",
-            "files/system.appdata/in/ok.txt",
-            "state.json"
-        ]
-    );
+    assert_eq!(inside.len(), 3, "{inside:?}");
+    assert!(inside[0].starts_with("blobs/"), "{inside:?}");
+    assert_eq!(inside[1..], ["emulator.lock", "state.json"]);
 }
 
 #[test]
@@ -182,12 +178,9 @@ fn huge_headers_are_refused_without_harm() {
 #[test]
 fn everything_survives_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let config = || EmulatorConfig {
-        data_dir: Some(data.path().to_path_buf()),
-        ..Default::default()
-    };
+    let server = Server::new().data(data.path());
     let (before, table) = {
-        let emulator = Emulator::start_blocking(config()).unwrap();
+        let emulator = server.start();
         let table = upload_table(&emulator, "JohnDoe.Sales.Q1", "a,b\n1,2\n");
         api(
             &emulator,
@@ -221,7 +214,7 @@ fn everything_survives_a_restart() {
             .ok();
         (emulator.inspect(), table)
     };
-    let emulator = Emulator::start_blocking(config()).unwrap();
+    let emulator = server.start();
     assert_eq!(emulator.inspect(), before);
     let answer = api(&emulator, "GET", "/public/v1/tables/JohnDoe.Sales.Q1").send();
     assert_eq!(answer.ok().text(), "a,b\n1,2\n");
@@ -249,22 +242,15 @@ fn everything_survives_a_restart() {
 fn a_corrupt_state_file_is_a_clear_start_error() {
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join("state.json"), "{ not json").unwrap();
-    let error = Emulator::start_blocking(EmulatorConfig {
-        data_dir: Some(data.path().to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap_err();
+    let error = Server::new().data(data.path()).try_start().unwrap_err();
     assert!(error.to_string().contains("state.json"), "{error}");
 }
 
 #[test]
 fn sixty_four_concurrent_uploads_complete_correctly() {
     let data = tempfile::tempdir().unwrap();
-    let emulator = Emulator::start_blocking(EmulatorConfig {
-        data_dir: Some(data.path().to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap();
+    let server = Server::new().data(data.path());
+    let emulator = server.start();
     let results: Vec<(usize, String)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..64)
             .map(|i| {
@@ -305,11 +291,7 @@ fn sixty_four_concurrent_uploads_complete_correctly() {
     }
     // the saved state agrees with memory
     drop(emulator);
-    let restarted = Emulator::start_blocking(EmulatorConfig {
-        data_dir: Some(data.path().to_path_buf()),
-        ..Default::default()
-    })
-    .unwrap();
+    let restarted = server.start();
     assert_eq!(restarted.inspect(), inspected);
 }
 
@@ -330,7 +312,7 @@ fn dropping_the_handle_stops_the_server_and_removes_its_temp_folder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_async_start_serves_inside_a_callers_runtime() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let emulator = Server::new().start_async().await;
     assert!(emulator.url().ends_with("/api"));
     let client = reqwest::Client::new();
     let answer = client
@@ -348,11 +330,11 @@ async fn the_async_start_serves_inside_a_callers_runtime() {
     drop(emulator);
     // The aborted server task lets go of its listener when the runtime next drops it: soon,
     // but later on a loaded machine, so wait for it (bounded) rather than for a fixed time.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + crate::support::process::PATIENCE;
     while tokio::net::TcpStream::connect(addr).await.is_ok() {
         assert!(
             std::time::Instant::now() < deadline,
-            "still listening 10 s after the drop"
+            "still listening long after the drop"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
@@ -372,12 +354,9 @@ fn an_upload_cut_short_by_the_client_stores_nothing() {
     stream.write_all(&[1u8; 5000]).unwrap();
     drop(stream);
     // the server notices the closed connection, answers nobody, and cleans up
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while emulator.requests().last().is_none_or(|r| r.status == 0)
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_until("the server has finished with the cut request", || {
+        emulator.requests().last().is_some_and(|r| r.status != 0)
+    });
     assert_eq!(emulator.inspect()["files"], json!([]));
     let leftovers = std::fs::read_dir(emulator.data_dir().join("tmp"))
         .unwrap()
@@ -389,12 +368,9 @@ fn an_upload_cut_short_by_the_client_stores_nothing() {
 #[test]
 fn two_emulators_cannot_share_a_data_folder() {
     let data = tempfile::tempdir().unwrap();
-    let config = || EmulatorConfig {
-        data_dir: Some(data.path().to_path_buf()),
-        ..Default::default()
-    };
-    let first = Emulator::start_blocking(config()).unwrap();
-    let error = Emulator::start_blocking(config()).unwrap_err();
+    let server = Server::new().data(data.path());
+    let first = server.start();
+    let error = server.try_start().unwrap_err();
     assert!(
         error
             .to_string()
@@ -402,7 +378,7 @@ fn two_emulators_cannot_share_a_data_folder() {
         "{error}"
     );
     drop(first);
-    Emulator::start_blocking(config()).expect("the folder is free again");
+    server.try_start().expect("the folder is free again");
 }
 
 #[test]

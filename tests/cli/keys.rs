@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use grokform::emulator::DEFAULT_API_KEY;
-
 use crate::common::{Run, grokform, repo_root};
 use crate::project::{Project, emulator, held};
 
@@ -200,11 +198,7 @@ calls:
         .current_dir(dir.path())
         .run()
         .code(0);
-    let project = Project {
-        dir,
-        url: server.url(),
-        key: DEFAULT_API_KEY.to_string(),
-    };
+    let project = Project::at(dir, &server);
     // A partial apply first: `--target` parses Unicode addresses too.
     project
         .run(&["apply", "--auto-approve", "--target", "table.売上"])
@@ -278,11 +272,7 @@ calls:
         dir.path(),
     );
     insta::assert_snapshot!(stderr);
-    let project = Project {
-        dir,
-        url: server.url(),
-        key: DEFAULT_API_KEY.to_string(),
-    };
+    let project = Project::at(dir, &server);
     let run = project.run(&["apply", "--auto-approve"]);
     run.code(1);
     assert!(
@@ -320,11 +310,7 @@ fn server_urls_are_normalised_once_and_credentials_refused() {
         "version: 1\ntables:\n  sales:\n    name: Admin:Sales\n    source: data/sales.csv\n",
     )
     .unwrap();
-    let project = Project {
-        dir,
-        url: server.url(),
-        key: DEFAULT_API_KEY.to_string(),
-    };
+    let project = Project::at(dir, &server);
     // Written differently (scheme case, trailing slashes): the same server.
     let shouting = format!("{}///", server.url().replacen("http://", "HTTP://", 1));
     project

@@ -1,25 +1,51 @@
 //! The one integration-test binary: runs the real `grokform` binary (and the real emulator over
-//! real HTTP) the way users do. Each file holds the tests of one command or feature.
+//! real HTTP) the way users do. `support` holds what the tests share; each other file holds the
+//! tests of one command or feature.
 
+mod support;
+
+// Older names for what `support` holds, for test files written against them.
 mod common;
+mod emulator_http;
+mod project;
 
+mod annotations;
+mod apply;
+mod changes;
 mod client;
+mod compat;
+mod credentials;
 mod emulator_api;
 mod emulator_cli;
+mod emulator_dashboards;
 mod emulator_faults;
-mod emulator_http;
+mod emulator_files;
+mod emulator_functions;
+mod emulator_inspection;
 mod emulator_internal;
+mod emulator_persistence;
 mod emulator_python;
 mod emulator_robustness;
+mod emulator_tables;
 mod emulator_ui;
+mod environments;
 mod help;
+mod init;
 mod keys;
 mod keys_property;
+mod layouts;
+mod local_state;
+mod lock;
 mod long_input;
-mod plan_apply;
-mod project;
+mod plan_formats;
+mod recovery;
 mod refresh;
+mod remote_journal;
+mod remote_state;
+mod replace;
+mod saved_plans;
 mod schema;
+mod schema_safety;
 mod state;
+mod state_journal;
 mod validate;
-mod workflow;

@@ -1,6 +1,6 @@
 //! `grokform schema`: the printed schema is the committed one, and it describes the manifest.
 
-use crate::common::{grokform, repo_root};
+use crate::support::{grokform, repo_root};
 
 #[test]
 fn printed_schema_matches_the_committed_file() {

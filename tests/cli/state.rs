@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use grokform::client::{ApiKey, Client};
+use grokform::client::Client;
 use grokform::emulator::DEFAULT_API_KEY;
 use grokform::state::{LockInfo, State, StateError, StateStore, encode};
 
-use crate::client::{fast_options, start};
-use crate::common::grokform;
+use crate::support::{ChildGuard, client_for, grokform, start_with_client as start, wait_until};
 
 const CONNECTOR: &str = "System:AppData";
 const PATH: &str = "grokform/state.json";
@@ -78,12 +77,7 @@ async fn a_remote_save_refuses_to_overwrite_a_newer_state() {
 #[tokio::test]
 async fn a_held_remote_lock_blocks_others_until_released() {
     let (emulator, client) = start().await;
-    let other_client = Client::new(
-        &emulator.url(),
-        ApiKey::new(DEFAULT_API_KEY.into()).unwrap(),
-        fast_options(),
-    )
-    .unwrap();
+    let other_client = client_for(&emulator.url(), DEFAULT_API_KEY);
     let ours = remote(&client, None);
     let theirs = remote(&other_client, None);
     let lock = ours.lock("apply", Duration::ZERO).await.unwrap();
@@ -151,44 +145,48 @@ fn a_local_lock_held_by_another_process_is_reported_and_can_be_forced() {
         started: "2026-01-01T00:00:00Z".into(),
     };
     std::fs::write(&lock_path, holder.to_json()).unwrap();
-    // Another process holds the OS lock (flock(1) uses the same flock(2) as grokform).
+    // Another process holds the OS lock (flock(1) uses the same flock(2) as grokform). It
+    // leads its own process group, so the guard ends its `sleep` too, however the test ends.
     use std::os::unix::process::CommandExt;
-    let mut child = std::process::Command::new("flock")
-        .arg(&lock_path)
-        .args(["sleep", "30"])
-        .process_group(0)
-        .spawn()
-        .expect("flock(1) from util-linux is installed");
+    let child = ChildGuard::group_leader(
+        std::process::Command::new("flock")
+            .arg(&lock_path)
+            .args(["sleep", "60"])
+            .process_group(0)
+            .spawn()
+            .expect("flock(1) from util-linux is installed"),
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let store = StateStore::local(dir.path(), None);
-    let mut held = false;
-    for _ in 0..50 {
+    let mut seen = None;
+    wait_until("the other process's lock is seen", || {
         match runtime.block_on(store.lock("plan", Duration::ZERO)) {
-            Err(StateError::Locked { holder: found, .. }) => {
-                assert_eq!(*found, holder);
-                let message = StateError::Locked {
-                    location: ".grokform/state.json".into(),
-                    holder: found,
-                }
-                .to_string();
-                assert_eq!(
-                    message,
-                    "the state `.grokform/state.json` is locked by ci (pid 4242 on runner-7) running `apply` since 2026-01-01T00:00:00Z"
-                );
-                held = true;
-                break;
+            Err(StateError::Locked { holder, .. }) => {
+                seen = Some(holder);
+                true
             }
-            // flock(1) has not taken it yet.
-            Ok(lock) => drop(lock),
+            // flock(1) has not taken it yet: let go, and put the holder's name back.
+            Ok(lock) => {
+                drop(lock);
+                std::fs::write(&lock_path, holder.to_json()).unwrap();
+                false
+            }
             Err(other) => panic!("{other:?}"),
         }
-        std::fs::write(&lock_path, holder.to_json()).unwrap();
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(held, "the other process's lock was seen");
+    });
+    let found = seen.expect("a holder");
+    assert_eq!(*found, holder);
+    assert_eq!(
+        StateError::Locked {
+            location: ".grokform/state.json".into(),
+            holder: found,
+        }
+        .to_string(),
+        "the state `.grokform/state.json` is locked by ci (pid 4242 on runner-7) running `apply` since 2026-01-01T00:00:00Z"
+    );
 
     let run = grokform(["force-unlock"]).current_dir(dir.path()).run();
     run.code(0);
@@ -200,13 +198,8 @@ fn a_local_lock_held_by_another_process_is_reported_and_can_be_forced() {
     runtime
         .block_on(store.lock("plan", Duration::ZERO))
         .expect("the lock can be taken after force-unlock");
-    // Ends flock(1) and its `sleep` (their own process group, started above).
-    let group = format!("-{}", child.id());
-    std::process::Command::new("kill")
-        .args(["--", &group])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
+    // Ends flock(1) and its `sleep`.
+    drop(child);
 
     let run = grokform(["force-unlock"]).current_dir(dir.path()).run();
     run.code(0);

@@ -1,9 +1,7 @@
 //! `grokform validate`: the examples pass, and every kind of bad input fails with exit 1 and a
 //! diagnostic naming the file, line and column of the offending node (snapshotted in full).
 
-use std::path::Path;
-
-use crate::common::{Run, grokform, repo_root};
+use crate::support::{Filters, Run, TestContext, grokform, grokform_snapshot, repo_root};
 
 /// The CSVs and layout every case can point at.
 const ORDERS: &str = "order_id,region,revenue\nO1,North,10.5\nO2,South,7\n";
@@ -45,57 +43,32 @@ calls:
     params: {table: \"${table.orders.id}\"}
 ";
 
-/// A project in a temp folder: the base files plus `manifest` and `extra` files.
-struct Project {
-    dir: tempfile::TempDir,
+/// A project of the base files plus `manifest`, with no server (validate needs none).
+fn project(manifest: impl AsRef<[u8]>) -> TestContext {
+    let context = TestContext::new();
+    context.write("data/orders.csv", ORDERS);
+    context.write("data/customers.csv", CUSTOMERS);
+    context.write("layouts/main.json", LAYOUT);
+    context.write_bytes("grokform.yaml", manifest.as_ref());
+    context
 }
 
-impl Project {
-    fn new(manifest: impl AsRef<[u8]>) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let project = Project { dir };
-        project.write("data/orders.csv", ORDERS);
-        project.write("data/customers.csv", CUSTOMERS);
-        project.write("layouts/main.json", LAYOUT);
-        project.write("grokform.yaml", manifest);
-        project
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> &Self {
-        let path = self.path().join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, content).unwrap();
-        self
-    }
-
-    fn validate(&self, extra: &[&str]) -> Run {
-        let mut args = vec!["validate"];
-        args.extend_from_slice(extra);
-        grokform(args).current_dir(self.path()).run()
-    }
-
-    /// Standard error with the temp folder (canonical or not) replaced by `[DIR]`.
-    fn filtered(&self, text: &str) -> String {
-        let canonical = std::fs::canonicalize(self.path()).unwrap();
-        let parent = canonical.parent().unwrap().display().to_string();
-        text.replace(&canonical.display().to_string(), "[DIR]")
-            .replace(&self.path().display().to_string(), "[DIR]")
-            .replace(&format!("`{parent}/"), "`[TMP]/")
-    }
+/// `grokform validate EXTRA…` in the project.
+fn validate(context: &TestContext, extra: &[&str]) -> Run {
+    context.grokform(&[&["validate"], extra].concat()).run()
 }
 
 /// Asserts the run failed with a located diagnostic and snapshots what the user saw.
 #[track_caller]
-fn assert_bad(name: &str, project: &Project, extra: &[&str]) {
-    let run = project.validate(extra);
+fn assert_bad(name: &str, context: &TestContext) {
+    let run = validate(context, &[]);
     run.code(1);
-    let stderr = project.filtered(&run.stderr);
-    assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
-    let located = stderr.lines().any(|line| {
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{name} panicked:\n{}",
+        run.stderr
+    );
+    let located = run.stderr.lines().any(|line| {
         line.contains("[") && {
             let inner = line.split('[').nth(1).unwrap_or("");
             let parts: Vec<&str> = inner.trim_end_matches(']').rsplitn(3, ':').collect();
@@ -105,8 +78,8 @@ fn assert_bad(name: &str, project: &Project, extra: &[&str]) {
                 && !parts[2].is_empty()
         }
     });
-    assert!(located, "{name}: no file:line:column in\n{stderr}");
-    insta::assert_snapshot!(name, stderr);
+    assert!(located, "{name}: no file:line:column in\n{}", run.stderr);
+    grokform_snapshot!(name, context.filters(), run);
 }
 
 /// `BASE` with `from` replaced by `to` (which must occur).
@@ -117,12 +90,13 @@ fn edit(from: &str, to: &str) -> String {
 
 #[test]
 fn quickstart_is_valid() {
-    let run = grokform(["validate", "-C", "examples/quickstart"])
-        .current_dir(repo_root())
-        .run();
-    run.code(0);
-    assert_eq!(run.stderr, "", "the quickstart has no warnings");
-    insta::assert_snapshot!(run.stdout);
+    // Without a warning: one line on stdout, nothing on stderr.
+    grokform_snapshot!(
+        Filters::new(),
+        grokform(["validate", "-C", "examples/quickstart"])
+            .current_dir(repo_root())
+            .run()
+    );
 }
 
 #[test]
@@ -171,10 +145,9 @@ fn environment_overrides_server_vars_and_state() {
 
 #[test]
 fn base_manifest_resolves_fully() {
-    let project = Project::new(BASE);
-    project.validate(&["--strict"]).code(0);
-    let resolved =
-        grokform::model::Model::load(&project.path().join("grokform.yaml"), None).unwrap();
+    let context = project(BASE);
+    validate(&context, &["--strict"]).code(0);
+    let resolved = grokform::model::Model::load(&context.path("grokform.yaml"), None).unwrap();
     let model = resolved.model;
     let orders = &model.tables["orders"];
     assert_eq!(orders.csv.columns, ["order_id", "region", "revenue"]);
@@ -208,15 +181,15 @@ fn base_manifest_resolves_fully() {
 
 macro_rules! bad {
     ($name:ident, $manifest:expr) => {
-        bad!($name, $manifest, |_p: &Project| {});
+        bad!($name, $manifest, |_p: &TestContext| {});
     };
     ($name:ident, $manifest:expr, $setup:expr) => {
         #[test]
         fn $name() {
-            let project = Project::new($manifest);
+            let context = project($manifest);
             #[allow(clippy::redundant_closure_call)]
-            ($setup)(&project);
-            assert_bad(stringify!($name), &project, &[]);
+            ($setup)(&context);
+            assert_bad(stringify!($name), &context);
         }
     };
 }
@@ -291,10 +264,10 @@ bad!(
     unknown_template_in_params,
     edit("${table.orders.id}\"}", "${table.ordrs.id}\"}")
 );
-bad!(unknown_template_in_layout, BASE, |p: &Project| {
+bad!(unknown_template_in_layout, BASE, |p: &TestContext| {
     p.write(
         "layouts/main.json",
-        LAYOUT.replace(
+        &LAYOUT.replace(
             "${table.orders.id}",
             "${dashboard.overview.id}\", \"t\": \"${table.sales.id}",
         ),
@@ -386,28 +359,28 @@ bad!(source_is_a_folder, edit("data/customers.csv", "data"));
 bad!(
     source_outside_folder,
     edit("data/customers.csv", "../customers.csv"),
-    |p: &Project| {
-        std::fs::write(p.path().parent().unwrap().join("customers.csv"), CUSTOMERS).ok();
+    |p: &TestContext| {
+        std::fs::write(p.root().parent().unwrap().join("customers.csv"), CUSTOMERS).ok();
     }
 );
 bad!(
     source_symlink_outside,
     edit("data/customers.csv", "data/link.csv"),
-    |p: &Project| {
+    |p: &TestContext| {
         #[cfg(unix)]
-        std::os::unix::fs::symlink("/etc/hostname", p.path().join("data/link.csv")).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", p.path("data/link.csv")).unwrap();
     }
 );
-bad!(layout_invalid_json, BASE, |p: &Project| {
+bad!(layout_invalid_json, BASE, |p: &TestContext| {
     p.write(
         "layouts/main.json",
         "{\n  \"#type\": \"ViewLayout\",\n  \"columns\": [\n    {\"name\": \"revenue\",}\n  ]\n}\n",
     );
 });
-bad!(table_ragged_csv, BASE, |p: &Project| {
+bad!(table_ragged_csv, BASE, |p: &TestContext| {
     p.write("data/customers.csv", "customer_id,name\nC1,Alice\nC2\n");
 });
-bad!(table_empty_csv, BASE, |p: &Project| {
+bad!(table_empty_csv, BASE, |p: &TestContext| {
     p.write("data/customers.csv", "");
 });
 
@@ -425,18 +398,16 @@ bad!(
 
 #[test]
 fn unknown_environment_lists_the_known_ones() {
-    let project = Project::new(format!(
+    let context = project(format!(
         "{BASE}environments:\n  staging:\n    vars: {{project: Staging}}\n  prod:\n    server: https://datagrok.example.com/api\n"
     ));
-    let run = project.validate(&["--env", "prd"]);
-    run.code(1);
-    insta::assert_snapshot!(project.filtered(&run.stderr));
-    project.validate(&["--env", "staging"]).code(0);
+    grokform_snapshot!(context.filters(), validate(&context, &["--env", "prd"])).code(1);
+    validate(&context, &["--env", "staging"]).code(0);
 }
 
 #[test]
 fn warnings_pass_unless_strict() {
-    let project = Project::new(
+    let context = project(
         edit(
             "https://datagrok.example.com/api",
             "https://datagrok.example.com",
@@ -446,15 +417,12 @@ fn warnings_pass_unless_strict() {
             "  unused:\n    source: layouts/main.json\ndashboards:\n",
         ),
     );
-    project.write(
+    context.write(
         "layouts/main.json",
-        LAYOUT.replace("\"xColumnName\": \"region\"", "\"xColumnName\": \"regoin\""),
+        &LAYOUT.replace("\"xColumnName\": \"region\"", "\"xColumnName\": \"regoin\""),
     );
-    let run = project.validate(&[]);
-    run.code(0);
-    insta::assert_snapshot!(project.filtered(&run.stderr));
-    assert!(run.stdout.contains("with 3 warnings"), "{}", run.stdout);
-    let strict = project.validate(&["--strict"]);
+    grokform_snapshot!(context.filters(), validate(&context, &[])).code(0);
+    let strict = validate(&context, &["--strict"]);
     strict.code(1);
     assert!(
         strict.stderr.contains("3 warnings with --strict"),
@@ -465,15 +433,18 @@ fn warnings_pass_unless_strict() {
 
 #[test]
 fn missing_manifest_is_an_error_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = grokform(["validate"]).current_dir(dir.path()).run();
-    run.code(1);
-    assert!(
-        run.stderr
-            .contains("cannot read the manifest `./grokform.yaml`"),
-        "{}",
-        run.stderr
-    );
+    let context = TestContext::new();
+    grokform_snapshot!(context.filters(), context.run(&["validate"]), @r"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    grokform::manifest::unreadable
+
+      x cannot read the manifest `./grokform.yaml`: No such file or directory (os error 2)
+      help: pass the manifest with `-f FILE` or its folder with `-C DIR`
+    ");
 }
 
 mod property {
@@ -537,10 +508,10 @@ bad!(
     malformed_reference_in_params,
     edit("${table.orders.id}\"}", "${table.orders}\"}")
 );
-bad!(malformed_reference_in_layout, BASE, |p: &Project| {
+bad!(malformed_reference_in_layout, BASE, |p: &TestContext| {
     p.write(
         "layouts/main.json",
-        LAYOUT.replace("${table.orders.id}", "${var.project}"),
+        &LAYOUT.replace("${table.orders.id}", "${var.project}"),
     );
 });
 

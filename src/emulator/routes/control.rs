@@ -124,13 +124,13 @@ async fn add_refusal(app: &Arc<App>, req: Request<Body>) -> Answer {
 }
 
 /// Runs blocking store work off the async workers; a store failure is a 500.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+async fn blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, Failure> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e))
+        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 fn id(raw: &str, what: &str) -> Result<Uuid, Failure> {
@@ -213,7 +213,7 @@ async fn rename(app: &Arc<App>, req: Request<Body>, raw: &str) -> Answer {
     let renamed = blocking(move || store_app.store.rename_dashboard(dashboard, &name))
         .await?
         .ok_or_else(|| Failure::missing("dashboard", dashboard))?;
-    let tables = index(app.store.tables());
+    let tables = index(app.store.tables_by_id(&renamed.table_ids));
     Ok(axum::Json(shapes::project(&renamed, &tables, true)).into_response())
 }
 
@@ -234,7 +234,7 @@ async fn replace_table(app: &Arc<App>, req: Request<Body>, raw: &str) -> Answer 
         store_app
             .store
             .replace_table_data(table, &temp.0, summary, received.size)
-            .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e))
+            .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
     })
     .await
     .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))??

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::Request;
+use axum::http::{Request, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -62,9 +62,9 @@ pub async fn create(
 /// `POST /entities/{id}/shares?groups=A,B&access=View|Edit` and the older
 /// `GET /dashboards/{id}/shares?…`: grants per group, reporting each as shared, already shared
 /// or failed (unknown names).
-pub fn share(app: &Arc<App>, req: &Request<Body>, raw_id: &str) -> Result<Response, ApiError> {
+pub async fn share(app: &Arc<App>, uri: &Uri, raw_id: &str) -> Result<Response, ApiError> {
     let ident = segment(raw_id)?;
-    let query: BTreeMap<String, String> = axum::extract::Query::try_from_uri(req.uri())
+    let query: BTreeMap<String, String> = axum::extract::Query::try_from_uri(uri)
         .map(|q| q.0)
         .map_err(|e| ApiError::new(format!("the query string cannot be read: {e}")))?;
     let entity = app
@@ -95,16 +95,26 @@ pub fn share(app: &Arc<App>, req: &Request<Body>, raw_id: &str) -> Result<Respon
             "`groups` is required: comma-separated group or user names",
         ));
     }
-    let (mut shared, mut already, mut failed) = (Vec::new(), Vec::new(), Vec::new());
-    for group in groups {
-        match app.directory.resolve(group) {
-            None => failed.push(group.to_owned()),
-            Some(canonical) => match app.store.share(entity, &canonical, access)? {
-                ShareOutcome::Shared => shared.push(canonical),
-                ShareOutcome::AlreadyShared => already.push(canonical),
-            },
+    // grants reach the disk: off the async workers, like every other write
+    let resolved: Vec<(String, Option<String>)> = groups
+        .iter()
+        .map(|g| ((*g).to_owned(), app.directory.resolve(g)))
+        .collect();
+    let store_app = Arc::clone(app);
+    let (shared, already, failed) = super::blocking(move || {
+        let (mut shared, mut already, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+        for (group, canonical) in resolved {
+            match canonical {
+                None => failed.push(group),
+                Some(canonical) => match store_app.store.share(entity, &canonical, access)? {
+                    ShareOutcome::Shared => shared.push(canonical),
+                    ShareOutcome::AlreadyShared => already.push(canonical),
+                },
+            }
         }
-    }
+        Ok::<_, crate::emulator::store::StoreError>((shared, already, failed))
+    })
+    .await?;
     let status = match (failed.is_empty(), shared.is_empty() && already.is_empty()) {
         (true, _) => "success",
         (false, true) => "failed",

@@ -123,12 +123,12 @@ async fn api(app: &Arc<App>, req: Request<Body>, api_path: &str) -> Response {
         (["tables", name], &Method::GET) => tables::download(app, name).await,
         (["tables", name], &Method::POST) => tables::upload(app, req, name).await,
         (["tables", _], _) => return answer::method_not_allowed("GET, POST"),
-        (["dashboards", id, "shares"], &Method::GET) => dashboards::share(app, &req, id),
+        (["dashboards", id, "shares"], &Method::GET) => dashboards::share(app, req.uri(), id).await,
         (["dashboards", name, table_ids], &Method::POST) => {
             dashboards::create(app, req, name, table_ids).await
         }
         (["dashboards", _, _], _) => return answer::method_not_allowed("GET, POST"),
-        (["entities", id, "shares"], &Method::POST) => dashboards::share(app, &req, id),
+        (["entities", id, "shares"], &Method::POST) => dashboards::share(app, req.uri(), id).await,
         (["entities", _, "shares"], _) => return answer::method_not_allowed("POST"),
         (["functions", name, "call"], &Method::POST) | ([name, "call"], &Method::POST) => {
             calls::call(app, req, name).await
@@ -175,13 +175,13 @@ fn segment(raw: &str) -> Result<String, ApiError> {
 }
 
 /// Runs blocking store work off the async workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ApiError::new(format!("the emulator failed internally: {e}")))?
-        .map_err(ApiError::new)
+        .map_err(Into::into)
 }
 
 /// `http://host` of the request, for URLs in answers.

@@ -38,9 +38,15 @@ pub async fn upload(
     let app = Arc::clone(app);
     let table = blocking(move || {
         let temp = temp;
-        let summary = check_csv(&temp.0)
-            .map_err(|reason| format!("table `{}` was not stored: {reason}", name.grok_name()))?;
-        app.store.put_table(&name, &temp.0, summary, received.size)
+        let summary = check_csv(&temp.0).map_err(|reason| {
+            ApiError::new(format!(
+                "table `{}` was not stored: {reason}",
+                name.grok_name()
+            ))
+        })?;
+        app.store
+            .put_table(&name, &temp.0, summary, received.size)
+            .map_err(ApiError::from)
     })
     .await?;
     Ok(axum::Json(json!({
@@ -62,7 +68,7 @@ pub async fn download(app: &Arc<App>, raw_name: &str) -> Result<Response, ApiErr
             .map_or_else(|| ident.clone(), |name| name.grok_name());
         ApiError::new(format!("table `{shown}` not found"))
     })?;
-    let file = tokio::fs::File::open(app.store.table_path(table.id))
+    let file = tokio::fs::File::open(app.store.table_data_path(&table))
         .await
         .map_err(|e| ApiError::new(format!("cannot read table `{}`: {e}", table.grok_name())))?;
     let mut response =

@@ -163,6 +163,10 @@ impl Resolver<'_> {
                                     sha256,
                                 },
                                 csv,
+                                allow_column_removal: spec
+                                    .allow_column_removal
+                                    .as_ref()
+                                    .is_some_and(|allow| allow.value),
                             },
                         );
                     }

@@ -21,28 +21,23 @@ pub fn server_info() -> Response {
     .into_response()
 }
 
-/// Every entity the internal routes know, as `/entities` shows them: dashboards (projects),
-/// their layouts, and tables.
-fn all_entities(app: &App) -> Vec<Value> {
-    let tables = app.store.tables();
-    let mut entities = Vec::new();
-    for dashboard in app.store.dashboards() {
-        entities.push(shapes::project(&dashboard, &index(Vec::new()), false));
-        if dashboard.layout.is_some() {
-            entities.push(shapes::layout_entity(&dashboard));
-        }
-    }
-    entities.extend(tables.iter().map(|t| shapes::table_info(t, false)));
-    entities
-}
-
-/// `GET /entities/{id}`: an array of one entity; a missing one is an ApiError.
+/// `GET /entities/{id}`: an array of one entity (a project, a layout or a table); a missing
+/// one is an ApiError.
 pub fn entity(app: &Arc<App>, raw_id: &str) -> Result<Response, ApiError> {
     let id = id_segment(raw_id, "entity")?;
-    let found = all_entities(app)
-        .into_iter()
-        .find(|e| e["id"] == json!(id))
-        .ok_or_else(|| ApiError::new(format!("entity `{id}` not found")))?;
+    let found = if let Some(dashboard) = app.store.dashboard(id) {
+        Some(shapes::project(&dashboard, &index(Vec::new()), false))
+    } else if let Some(table) = app.store.table(id) {
+        Some(shapes::table_info(&table, false))
+    } else {
+        app.store.with_dashboards(|dashboards| {
+            dashboards
+                .iter()
+                .find(|d| d.layout.is_some() && d.layout_id() == id)
+                .map(shapes::layout_entity)
+        })
+    };
+    let found = found.ok_or_else(|| ApiError::new(format!("entity `{id}` not found")))?;
     Ok(axum::Json(json!([found])).into_response())
 }
 
@@ -52,26 +47,43 @@ pub fn entity(app: &Arc<App>, raw_id: &str) -> Result<Response, ApiError> {
 pub fn find_entities(app: &Arc<App>, query: &Query) -> Result<Response, ApiError> {
     let name = query
         .get("name")
-        .ok_or_else(|| ApiError::new("`name` is required"))?;
+        .ok_or_else(|| ApiError::new("`name` is required"))?
+        .trim()
+        .to_owned();
     let namespace = query
         .get("namespace")
         .map(|n| n.trim().trim_end_matches(':').to_lowercase());
-    let matches: Vec<Value> = all_entities(app)
-        .into_iter()
-        .filter(|e| {
-            e["name"]
-                .as_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name.trim()))
-                && namespace.as_ref().is_none_or(|wanted| {
-                    e["namespace"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .trim_end_matches(':')
-                        .to_lowercase()
-                        == *wanted
-                })
-        })
-        .collect();
+    let wanted = |entity: &Value| {
+        entity["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+            && namespace.as_ref().is_none_or(|wanted| {
+                entity["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_end_matches(':')
+                    .to_lowercase()
+                    == *wanted
+            })
+    };
+    let no_tables = index(Vec::new());
+    let mut matches: Vec<Value> = app.store.with_dashboards(|dashboards| {
+        dashboards
+            .iter()
+            .flat_map(|d| {
+                let layout = d.layout.as_ref().map(|_| shapes::layout_entity(d));
+                std::iter::once(shapes::project(d, &no_tables, false)).chain(layout)
+            })
+            .filter(|e| wanted(e))
+            .collect()
+    });
+    matches.extend(
+        app.store
+            .tables()
+            .iter()
+            .map(|t| shapes::table_info(t, false))
+            .filter(|e| wanted(e)),
+    );
     Ok(axum::Json(matches).into_response())
 }
 

@@ -56,9 +56,12 @@ pub async fn save(app: &Arc<App>, req: Request<Body>) -> Result<Response, ApiErr
         .ok_or_else(|| ApiError::new("a layout save needs the `id` of a dashboard's layout"))?;
     let dashboard = app
         .store
-        .dashboards()
-        .into_iter()
-        .find(|d| d.layout_id() == id)
+        .with_dashboards(|dashboards| {
+            dashboards
+                .iter()
+                .find(|d| d.layout_id() == id)
+                .map(|d| d.id)
+        })
         .ok_or_else(|| {
             ApiError::new(format!(
                 "layout `{id}` not found: the emulator saves the layouts of existing dashboards only"
@@ -69,7 +72,7 @@ pub async fn save(app: &Arc<App>, req: Request<Body>) -> Result<Response, ApiErr
         map.remove("id");
     }
     let store_app = Arc::clone(app);
-    let saved = blocking(move || store_app.store.set_layout(dashboard.id, body))
+    let saved = blocking(move || store_app.store.set_layout(dashboard, body))
         .await?
         .ok_or_else(|| ApiError::new(format!("layout `{id}` not found")))?;
     let served = shapes::served_layout(&saved).unwrap_or(Value::Null);

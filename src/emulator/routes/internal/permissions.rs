@@ -37,15 +37,20 @@ pub fn list(app: &Arc<App>, query: &Query) -> Result<Response, ApiError> {
         .map(|s| row(app, s, all))
         .collect();
     if all {
-        for dashboard in app.store.dashboards() {
-            if dashboard.table_ids.contains(&entity) {
-                rows.extend(
-                    app.store
-                        .shares_of(dashboard.id)
-                        .iter()
-                        .map(|s| row(app, s, true)),
-                );
-            }
+        let holders: Vec<Uuid> = app.store.with_dashboards(|dashboards| {
+            dashboards
+                .iter()
+                .filter(|d| d.table_ids.contains(&entity))
+                .map(|d| d.id)
+                .collect()
+        });
+        for holder in holders {
+            rows.extend(
+                app.store
+                    .shares_of(holder)
+                    .iter()
+                    .map(|s| row(app, s, true)),
+            );
         }
     }
     Ok(axum::Json(rows).into_response())

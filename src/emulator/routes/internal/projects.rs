@@ -26,7 +26,7 @@ const DEFAULT_LIMIT: u64 = 50;
 pub fn get(app: &Arc<App>, raw_id: &str) -> Result<Response, ApiError> {
     let id = id_segment(raw_id, "project")?;
     let dashboard = found(app, id)?;
-    let tables = index(app.store.tables());
+    let tables = index(app.store.tables_by_id(&dashboard.table_ids));
     Ok(axum::Json(shapes::project(&dashboard, &tables, true)).into_response())
 }
 
@@ -84,15 +84,15 @@ pub fn list(app: &Arc<App>, query: &Query) -> Result<Response, ApiError> {
     let page = number_param(query, "page")?.unwrap_or(1).max(1);
     let skip = (page - 1).saturating_mul(limit);
     let no_tables = index(Vec::new());
-    let found: Vec<Value> = app
-        .store
-        .dashboards()
-        .iter()
-        .filter(|d| filter.matches(d))
-        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|d| shapes::project(d, &no_tables, false))
-        .collect();
+    let found: Vec<Value> = app.store.with_dashboards(|dashboards| {
+        dashboards
+            .iter()
+            .filter(|d| filter.matches(d))
+            .skip(usize::try_from(skip).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|d| shapes::project(d, &no_tables, false))
+            .collect()
+    });
     Ok(axum::Json(found).into_response())
 }
 
@@ -104,7 +104,7 @@ pub fn relations(app: &Arc<App>, query: &Query) -> Result<Response, ApiError> {
     let hydrate = query
         .get("include")
         .is_some_and(|i| i.split(',').any(|p| p.trim() == "entity"));
-    let tables = index(app.store.tables());
+    let tables = index(app.store.tables_by_id(&dashboard.table_ids));
     Ok(axum::Json(shapes::project_relations(&dashboard, &tables, hydrate)).into_response())
 }
 
@@ -170,7 +170,7 @@ pub async fn save(app: &Arc<App>, req: Request<Body>, query: &Query) -> Result<R
     };
     let store_app = Arc::clone(app);
     let dashboard = blocking(move || store_app.store.save_dashboard(save)).await?;
-    let tables = index(app.store.tables());
+    let tables = index(app.store.tables_by_id(&dashboard.table_ids));
     Ok(axum::Json(shapes::project(&dashboard, &tables, true)).into_response())
 }
 

@@ -1,0 +1,257 @@
+//! What each kind of change sends to the server, and what it records once the server
+//! answered (through the journal).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::error::{client_error, refused};
+use super::{ApplyError, Completed, Context, Event};
+use crate::address::{Address, Kind};
+use crate::client::Progress;
+use crate::plan::{Action, Change};
+use crate::state::{ResourceState, ResourceStatus};
+
+impl Context {
+    /// Makes one change on the server and records it; the per-kind rules follow.
+    pub(super) async fn perform(&self, change: &Change) -> Result<Completed, ApplyError> {
+        let address = &change.address;
+        let remote_id = match (address.kind, change.action) {
+            (_, Action::NoOp) => None,
+            (_, Action::Forget) => {
+                self.journal.record(address, None).await?;
+                None
+            }
+            (Kind::File, Action::Delete) => {
+                let (connector, path) = recorded_file(change);
+                self.delete_file(address, &connector, &path).await?;
+                self.journal.record(address, None).await?;
+                None
+            }
+            (Kind::File, _) => {
+                self.upload_file(change).await?;
+                None
+            }
+            (Kind::Table, _) => Some(self.upload_table(change).await?),
+            (Kind::Dashboard, _) => Some(self.create_dashboard(change).await?),
+            (Kind::Share, _) => {
+                self.share(change).await?;
+                None
+            }
+            (Kind::Call, _) => {
+                self.call(change).await?;
+                None
+            }
+        };
+        Ok(Completed {
+            address: address.clone(),
+            action: change.action,
+            remote_id,
+        })
+    }
+
+    /// Uploads a file; a replacement (new connector or path) deletes the old copy afterwards.
+    async fn upload_file(&self, change: &Change) -> Result<(), ApplyError> {
+        let address = &change.address;
+        let file = &self.model.files[&address.key];
+        let progress = self.progress(address, file.source.size);
+        self.client
+            .upload_file(&file.connector, &file.path, &file.source.path, progress)
+            .await
+            .map_err(|e| client_error(address, e))?;
+        if change.action == Action::Replace {
+            // Uploaded first, then the old copy deleted: never a moment with neither.
+            let (connector, path) = recorded_file(change);
+            if !(connector.eq_ignore_ascii_case(&file.connector) && path == file.path) {
+                self.delete_file(address, &connector, &path).await?;
+            }
+        }
+        self.journal.record_applied(&self.model, change, None).await
+    }
+
+    /// Uploads a table's CSV and returns the ID the server gave it.
+    async fn upload_table(&self, change: &Change) -> Result<String, ApplyError> {
+        let address = &change.address;
+        let table = &self.model.tables[&address.key];
+        let progress = self.progress(address, table.source.size);
+        let info = self
+            .client
+            .upload_table(&table.name, &table.source.path, progress)
+            .await
+            .map_err(|e| client_error(address, e))?;
+        let previous = self.journal.remote_id(address).await;
+        if change.action == Action::Update && previous.as_deref().is_some_and(|p| p != info.id) {
+            self.reporter.event(Event::Warning(format!(
+                "{address}: the server answered the re-upload with a new ID ({} instead of {}); dashboards \
+                 showing the old table will be replaced by the next plan",
+                info.id,
+                previous.unwrap_or_default()
+            )));
+        }
+        self.journal
+            .record_applied(&self.model, change, Some(info.id.clone()))
+            .await?;
+        Ok(info.id)
+    }
+
+    /// Shares the dashboard with the group; a group the server could not share with fails.
+    async fn share(&self, change: &Change) -> Result<(), ApplyError> {
+        let address = &change.address;
+        let share = self
+            .model
+            .shares
+            .iter()
+            .find(|((d, g), _)| Address::share(d, g) == *address)
+            .map(|(_, s)| s.clone())
+            .ok_or_else(|| refused(address, "the share is no longer in the manifest"))?;
+        let dashboard = Address::dashboard(&share.dashboard);
+        let id = self
+            .journal
+            .remote_id(&dashboard)
+            .await
+            .ok_or_else(|| refused(address, &format!("{dashboard} has no ID in the state")))?;
+        let outcome = self
+            .client
+            .share(&id, std::slice::from_ref(&share.group), share.access)
+            .await
+            .map_err(|e| client_error(address, e))?;
+        if outcome
+            .failed
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(&share.group))
+            || outcome.status == "failed"
+        {
+            return Err(refused(
+                address,
+                &format!(
+                    "the server could not share `{}` with `{}` (is the group or user name right?)",
+                    self.model.dashboards[&share.dashboard].name, share.group
+                ),
+            ));
+        }
+        self.journal.record_applied(&self.model, change, None).await
+    }
+
+    /// Calls the function with its params filled from the state. Its result is not kept:
+    /// the state records that it ran with these inputs, which is what the next plan compares.
+    async fn call(&self, change: &Change) -> Result<(), ApplyError> {
+        let address = &change.address;
+        let call = &self.model.calls[&address.key];
+        let text = serde_json::to_string(&call.params).expect("JSON values serialise");
+        let filled = self.journal.fill(address, &text).await?;
+        let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&filled)
+            .map_err(|e| refused(address, &format!("the filled params are not JSON: {e}")))?;
+        self.client
+            .call_function(&call.function, &params)
+            .await
+            .map_err(|e| client_error(address, e))?;
+        self.journal.record_applied(&self.model, change, None).await
+    }
+
+    /// Creates (or re-creates) a dashboard, marking it uncertain in the saved state while the
+    /// request is out, so an interrupted create is never silently duplicated.
+    async fn create_dashboard(&self, change: &Change) -> Result<String, ApplyError> {
+        let address = &change.address;
+        let dashboard = &self.model.dashboards[&address.key];
+        if change.uncertain && !self.confirm_uncertain.contains(address) {
+            return Err(ApplyError::Uncertain {
+                address: address.clone(),
+                name: dashboard.name.to_string(),
+            });
+        }
+        let mut table_ids = Vec::with_capacity(dashboard.tables.len());
+        for table in &dashboard.tables {
+            let table = Address::table(table);
+            let id = self
+                .journal
+                .remote_id(&table)
+                .await
+                .ok_or_else(|| refused(address, &format!("{table} has no ID in the state")))?;
+            table_ids.push(id);
+        }
+        let layout = match &dashboard.layout {
+            Some(key) => {
+                let layout = &self.model.layouts[key];
+                let named = crate::layout::with_table_names(&layout.text, &self.model);
+                Some(self.journal.fill(address, &named).await?)
+            }
+            None => None,
+        };
+
+        let previous = self.journal.entry(address).await;
+        let mut pending = previous.clone().unwrap_or_else(|| ResourceState {
+            kind: Kind::Dashboard,
+            remote_id: None,
+            inputs_hash: String::new(),
+            attributes: BTreeMap::new(),
+            applied_serial: 0,
+            status: ResourceStatus::Uncertain,
+        });
+        pending.status = ResourceStatus::Uncertain;
+        pending
+            .attributes
+            .insert("name".into(), dashboard.name.as_str().into());
+        self.journal.record(address, Some(pending)).await?;
+
+        match self
+            .client
+            .create_dashboard(&dashboard.name, &table_ids, layout.as_deref())
+            .await
+        {
+            Ok(info) => {
+                self.journal
+                    .record_applied(&self.model, change, Some(info.id.clone()))
+                    .await?;
+                Ok(info.id)
+            }
+            Err(error) => {
+                if !error.may_have_committed() {
+                    // Nothing reached the server: put back what was there before.
+                    self.journal.record(address, previous).await?;
+                }
+                Err(client_error(address, error))
+            }
+        }
+    }
+
+    async fn delete_file(
+        &self,
+        address: &Address,
+        connector: &str,
+        path: &str,
+    ) -> Result<(), ApplyError> {
+        self.client
+            .delete_file(connector, path)
+            .await
+            .map_err(|e| client_error(address, e))
+    }
+
+    /// Announces an upload of `total` bytes and reports its progress.
+    fn progress(&self, address: &Address, total: u64) -> Progress {
+        self.reporter.event(Event::Upload {
+            address: address.clone(),
+            total,
+        });
+        let reporter = self.reporter.clone();
+        let address = address.clone();
+        Some(Arc::new(move |sent| {
+            reporter.event(Event::Progress {
+                address: address.clone(),
+                sent,
+            })
+        }))
+    }
+}
+
+/// The connector and path a file change's state entry recorded.
+fn recorded_file(change: &Change) -> (String, String) {
+    let attribute = |key: &str| {
+        change
+            .before
+            .as_ref()
+            .and_then(|a| a.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    (attribute("connector"), attribute("path"))
+}

@@ -1,0 +1,36 @@
+//! Why no plan can be made. The planner refuses instead of planning around a mistake (or
+//! around an upload that would break a dashboard), so that `plan` exits 1 and `apply`, which
+//! plans the same way, never starts.
+
+use super::column_safety::ColumnsInUse;
+use crate::address::Address;
+
+/// A request the planner cannot honour.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum PlanError {
+    #[error("`--replace {address}`: no resource of the manifest or the state has this address")]
+    #[diagnostic(
+        code(grokform::plan::replace_unknown),
+        help("{}", hint.as_deref().unwrap_or(REPLACE_HELP))
+    )]
+    ReplaceUnknown {
+        address: Address,
+        /// `did you mean …?` naming the closest manifest address, if one is close.
+        hint: Option<String>,
+    },
+    #[error(
+        "`--replace {address}`: `{address}` is no longer in the manifest, so there is nothing to replace it with"
+    )]
+    #[diagnostic(
+        code(grokform::plan::replace_removed),
+        help(
+            "without `--replace`, this plan stops managing it; put it back in the manifest to replace it"
+        )
+    )]
+    ReplaceRemoved { address: Address },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ColumnsInUse(#[from] ColumnsInUse),
+}
+
+const REPLACE_HELP: &str = "`--replace` takes the address of a resource of the manifest, e.g. `dashboard.KEY` or `table.KEY`";
