@@ -16,6 +16,7 @@ pub mod layout;
 pub mod manifest;
 pub mod model;
 pub(crate) mod plan;
+pub(crate) mod refresh;
 pub mod remote_path;
 pub(crate) mod render;
 pub mod server_url;

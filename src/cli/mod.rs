@@ -9,6 +9,7 @@ mod force_unlock;
 mod init;
 mod plan;
 mod progress;
+mod refresh;
 mod schema;
 mod session;
 mod state;
@@ -26,7 +27,7 @@ pub enum ExitStatus {
     Success,
     /// An error was reported.
     Failure,
-    /// `plan --detailed-exitcode` found changes.
+    /// `plan --detailed-exitcode` found changes (`refresh --detailed-exitcode`: drift).
     Changes,
 }
 
@@ -113,6 +114,9 @@ pub enum Command {
     Plan(plan::Args),
     /// Make the server match the manifest.
     Apply(apply::Args),
+    /// Report what was changed on the server outside grokform (drift), changing nothing.
+    #[command(visible_alias = "drift")]
+    Refresh(refresh::Args),
     /// Run the built-in Datagrok emulator (the public REST API, in memory or on disk).
     Emulator(emulator::Args),
     /// Break the state lock left by a run that is gone (local or on the server).
@@ -153,6 +157,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Refresh(args) => refresh::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::ForceUnlock(args) => force_unlock::run(args),
         Command::State(args) => state::run(args),

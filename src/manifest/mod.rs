@@ -177,6 +177,33 @@ pub struct DashboardSpec {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub layout: Option<S<String>>,
+    /// Changes made outside grokform that `refresh` and `plan` report as "ignored drift" and
+    /// never repair: `layout` (any layout edit), `shares` (grants added, removed or changed on
+    /// the dashboard), or a JSON pointer into the layout (`/viewStateMap/viewers/0/look/title`)
+    /// for edits at or below it.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<IgnoreChange>>")]
+    pub ignore_changes: Option<S<Vec<S<String>>>>,
+}
+
+/// One entry of `ignore_changes` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[schemars(untagged)]
+enum IgnoreChange {
+    /// `layout` or `shares`.
+    Kind(IgnoreKind),
+    /// A JSON pointer into the layout.
+    Pointer(#[schemars(regex(pattern = "^/"))] String),
+}
+
+/// `layout` or `shares` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum IgnoreKind {
+    Layout,
+    Shares,
 }
 
 /// One entry of `shares`.

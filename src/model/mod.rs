@@ -140,6 +140,8 @@ pub struct Dashboard {
     pub tables: Vec<Key>,
     /// Key of `Model::layouts`.
     pub layout: Option<Key>,
+    /// `ignore_changes`: `layout`, `shares` or JSON pointers into the layout (checked).
+    pub ignore_changes: Vec<String>,
 }
 
 /// Share access level.

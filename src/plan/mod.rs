@@ -15,6 +15,7 @@ mod diff;
 mod error;
 mod fresh;
 mod moved;
+mod observed;
 mod planner;
 mod removed;
 mod schema;
@@ -37,6 +38,7 @@ pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
 pub use fresh::check_fresh;
 pub use moved::rename_in_state;
+pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
 pub use planner::plan;
 pub use summary::Summary;
 

@@ -91,6 +91,7 @@ impl Fixture {
                 name: "Sales Overview".into(),
                 tables: vec!["orders".into(), "customers".into()],
                 layout: Some("overview".into()),
+                ignore_changes: vec![],
             },
         );
         fixture.share("overview", "Analysts", Access::View);

@@ -1,10 +1,12 @@
 //! Human, JSON and Markdown views of a plan. Rendering returns strings and never prints, so
 //! `cli` decides where output goes and tests snapshot exactly what users see.
 
+mod drift;
 mod human;
 mod lines;
 mod markdown;
 
+pub use drift::{refresh_human, refresh_markdown};
 pub use human::human;
 pub use markdown::{DEFAULT_LIMIT, markdown};
 

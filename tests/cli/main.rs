@@ -39,6 +39,7 @@ mod lock;
 mod long_input;
 mod plan_formats;
 mod recovery;
+mod refresh;
 mod remote_journal;
 mod remote_state;
 mod replace;

@@ -108,6 +108,7 @@ impl Resolver<'_> {
                 }
                 Key::parse(&layout.value).ok()
             });
+            let ignore_changes = self.ignore_changes(spec);
             if let (Some(key), Some(name)) = (key, name) {
                 out.insert(
                     key.clone(),
@@ -116,6 +117,7 @@ impl Resolver<'_> {
                         name,
                         tables: names,
                         layout,
+                        ignore_changes,
                     },
                 );
             }
@@ -206,5 +208,30 @@ impl Resolver<'_> {
             .help =
             Some("give one group or user name per list item, e.g. `[Analysts, Managers]`".into());
         false
+    }
+}
+
+impl Resolver<'_> {
+    /// A dashboard's `ignore_changes`: `layout`, `shares` or JSON pointers into its layout;
+    /// anything else is an error at its span.
+    fn ignore_changes(&mut self, spec: &manifest::DashboardSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in spec.ignore_changes.iter().flat_map(|l| &l.value) {
+            if matches!(entry.value.as_str(), "layout" | "shares") || entry.value.starts_with('/') {
+                out.push(entry.value.clone());
+            } else {
+                self.error_at(
+                    ProblemKind::InvalidIgnoreChanges,
+                    entry,
+                    format!("unknown `ignore_changes` entry `{}`", entry.value),
+                    "expected `layout`, `shares` or a JSON pointer",
+                )
+                .help = Some(
+                    "use `layout`, `shares`, or a JSON pointer into the layout starting with `/`"
+                        .into(),
+                );
+            }
+        }
+        out
     }
 }

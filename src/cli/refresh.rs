@@ -1,0 +1,68 @@
+//! `grokform refresh` (alias `drift`): reads every managed object back and reports what was
+//! changed outside grokform, without planning and without writing anything (to the server or
+//! to the state). Meant for a scheduled CI job: `--detailed-exitcode` exits 2 on drift.
+
+use super::plan::Format;
+use super::session::{self, ServerArgs, Session};
+use super::{ExitStatus, ManifestArgs, SourceArgs};
+use crate::refresh::{self, RefreshOptions, RefreshReport};
+use crate::render;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Exit 0 when there is no drift, 2 when there is (ignored drift does not count), 1 on
+    /// errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// How to print the report: `human`, `json` (see `schema/refresh.schema.json`) or
+    /// `markdown` (an issue or pull-request comment).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// At most N objects read at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+
+    /// Treat manifest warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(args: Args) -> miette::Result<ExitStatus> {
+    session::runtime()?.block_on(async {
+        let session =
+            Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
+        let state = session.load_state().await?;
+        let options = RefreshOptions {
+            parallelism: usize::from(args.parallelism),
+            ..RefreshOptions::default()
+        };
+        let mut observed = refresh::refresh(&session.client, &state, &options).await;
+        refresh::apply_ignore_rules(&mut observed, &refresh::ignore_rules(&session.model));
+        let report =
+            RefreshReport::new(&session.server, session.model.environment.clone(), observed);
+        let text = match args.format {
+            Format::Human => render::refresh_human(&report, super::color_stdout()),
+            Format::Json => {
+                serde_json::to_string_pretty(&report).expect("reports serialise") + "\n"
+            }
+            Format::Markdown => render::refresh_markdown(&report),
+        };
+        anstream::print!("{text}");
+        Ok(if args.detailed_exitcode && report.has_drift() {
+            ExitStatus::Changes
+        } else {
+            ExitStatus::Success
+        })
+    })
+}
