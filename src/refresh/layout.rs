@@ -4,8 +4,8 @@
 //! digits; none of that is an edit. What differs after normalisation is named by JSON
 //! pointer, so `ignore_changes` can cover parts of a layout.
 //!
-//! The normalisation here is the refresh's own until `crate::layout::normalise` (the shared
-//! one, branch `layout`) lands; then [`normalise`] becomes a call to it.
+//! The normalisation is the planner's (`crate::layout::normalise`): a layout that plans no
+//! change is never drift, and the other way round.
 
 use serde_json::{Map, Value};
 
@@ -67,51 +67,14 @@ fn without_added_names(mut served: Value, expected: &Value) -> Value {
     served
 }
 
-/// The layout without the fields the server owns, sizes rounded to two decimals.
+/// The layout as `crate::layout::normalise` compares it (server-owned fields dropped, sizes
+/// rounded, keys sorted), without the `updatedOn` stamp the server may add too.
 pub(super) fn normalise(layout: &Value) -> Value {
-    let mut value = layout.clone();
+    let mut value = crate::layout::normalise(layout);
     if let Value::Object(map) = &mut value {
-        map.remove("id");
-        map.remove("createdOn");
         map.remove("updatedOn");
-        if let Some(Value::Object(author)) = map.get_mut("author") {
-            author.remove("id");
-            if author.is_empty() {
-                map.remove("author");
-            }
-        }
     }
-    walk(&mut value);
     value
-}
-
-fn walk(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            let viewer = map.get("type").is_some_and(Value::is_string)
-                && map.get("look").is_some_and(Value::is_object);
-            if viewer {
-                map.remove("id");
-            }
-            if let Some(Value::Array(tags)) = map.get_mut("entityTags") {
-                for tag in tags.iter_mut().filter_map(Value::as_object_mut) {
-                    tag.remove("id");
-                }
-            }
-            if let Some(Value::Object(meta)) = map.get_mut("metaParams") {
-                meta.remove(".semantic-detection-duration");
-            }
-            map.values_mut().for_each(walk);
-        }
-        Value::Array(items) => items.iter_mut().for_each(walk),
-        Value::Number(n) if n.is_f64() => {
-            let rounded = (n.as_f64().unwrap_or_default() * 100.0).round() / 100.0;
-            if let Some(number) = serde_json::Number::from_f64(rounded) {
-                *n = number;
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The JSON pointers (RFC 6901) at which `a` and `b` differ, sorted: the deepest place where
