@@ -172,6 +172,7 @@ pub fn color_stdout() -> bool {
 }
 
 /// Decides colour after `--color`, `NO_COLOR` and the terminal check, for each stream.
+#[allow(clippy::disallowed_methods)] // `cli` owns the environment
 fn setup_color(color: Color) {
     use std::io::IsTerminal;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -16,6 +16,7 @@ mod error;
 mod fresh;
 mod planner;
 mod removed;
+pub(crate) mod saved;
 mod schema;
 mod summary;
 mod targeting;
