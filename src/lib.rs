@@ -24,6 +24,7 @@ pub mod state;
 mod validated;
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests set up fixtures on disk and read the environment
 pub(crate) mod test_support {
     /// Asserts that the committed JSON Schema at `relative` (from the repository root) is
     /// `generated`; with `GROKFORM_WRITE_SCHEMA` set, rewrites it first (`regenerate` says how).

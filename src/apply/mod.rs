@@ -131,4 +131,5 @@ struct Context {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests set up fixtures on disk and read the environment
 mod tests;

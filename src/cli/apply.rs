@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use miette::{IntoDiagnostic, WrapErr};
+use miette::IntoDiagnostic;
 use tokio::sync::watch;
 
 use super::plan::{Format as PlanFormat, print_plan};
@@ -77,7 +77,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         );
     }
     let saved = match &args.plan_file {
-        Some(path) => Some(read_plan(path)?),
+        Some(path) => Some(plan::saved::read(path)?),
         None => None,
     };
     session::runtime()?.block_on(async {
@@ -176,28 +176,6 @@ async fn apply_locked(
     })
 }
 
-/// Reads a saved plan, with a clear error for anything that is not one.
-fn read_plan(path: &std::path::Path) -> miette::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("cannot read the saved plan {}", path.display()))?;
-    let plan: Plan = serde_json::from_str(&text).map_err(|e| {
-        miette::miette!(
-            help = "a saved plan is the file written by `grokform plan --out FILE`",
-            "{} is not a grokform plan: {e}",
-            path.display()
-        )
-    })?;
-    if plan.format_version != 1 {
-        miette::bail!(
-            "{} has plan format {}, this grokform reads format 1",
-            path.display(),
-            plan.format_version
-        );
-    }
-    Ok(plan)
-}
-
 fn empty_report() -> ApplyReport {
     ApplyReport {
         format_version: 1,
@@ -232,6 +210,7 @@ fn confirm(server: &str) -> miette::Result<bool> {
 
 /// First Ctrl-C asks the applier to start nothing new (in-flight work finishes and the state
 /// is saved); a second one exits at once: everything finished so far is already saved.
+#[allow(clippy::disallowed_methods)] // `cli` owns the process exit
 fn interrupts() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {

@@ -48,6 +48,7 @@ fn note(hidden: usize, kind: &str, severity: Severity) {
     annotate(&[format!("::{}::{}", level(severity), escape_message(&text))]);
 }
 
+#[allow(clippy::disallowed_methods)] // `cli` owns the environment
 fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }

@@ -2,6 +2,9 @@
 //! plans against the built-in emulator as written, an example table, the editor schema,
 //! `.gitignore` entries and the GitHub Actions workflow.
 
+// `init` owns writing the scaffolded project into the (empty) target folder.
+#![allow(clippy::disallowed_methods)]
+
 use std::path::{Path, PathBuf};
 
 use miette::{IntoDiagnostic, WrapErr};

@@ -2,6 +2,9 @@
 //! is the only module that prints and the only one that picks exit codes, so every error is
 //! rendered once, the same way, and scripts can rely on the codes.
 
+// `cli` is the one module that prints (see CONTRIBUTING.md, "Seams").
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_macros)]
+
 mod apply;
 mod diagnostics;
 mod emulator;
@@ -191,6 +194,7 @@ pub fn color_stdout() -> bool {
 }
 
 /// Decides colour after `--color`, `NO_COLOR` and the terminal check, for each stream.
+#[allow(clippy::disallowed_methods)] // `cli` owns the environment
 fn setup_color(color: Color) {
     use std::io::IsTerminal;
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -117,7 +117,7 @@ impl Session {
         } else {
             (
                 server.clone(),
-                ApiKey::from_env_or_file(server_args.api_key_file.as_deref())?,
+                api_key(server_args.api_key_file.as_deref())?,
                 None,
             )
         };
@@ -156,4 +156,10 @@ pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
         .build()
         .into_diagnostic()
         .wrap_err("could not start the async runtime")
+}
+
+/// The API key from `--api-key-file` or `DATAGROK_API_KEY`.
+#[allow(clippy::disallowed_methods)] // `cli` owns the environment
+fn api_key(file: Option<&std::path::Path>) -> Result<ApiKey, crate::client::ClientError> {
+    ApiKey::from_sources(file, std::env::var(crate::client::API_KEY_ENV).ok())
 }

@@ -27,6 +27,7 @@ mod retry;
 mod transport;
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests set up fixtures on disk and read the environment
 mod tests;
 
 use std::sync::{Arc, Once};

@@ -178,6 +178,9 @@ impl<'a> Request<'a> {
 }
 
 /// A body that streams `path` from disk in 64 KiB chunks, reporting progress, and its length.
+// Streams the upload body from a source the resolver already checked and hashed; moving the
+// open into `model::source` would tie the client to the model.
+#[allow(clippy::disallowed_methods)]
 pub(super) async fn file_body(
     path: &Path,
     progress: Progress,

@@ -130,6 +130,7 @@ fn looks_like_date(value: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests set up fixtures on disk and read the environment
 mod tests {
     use super::*;
 

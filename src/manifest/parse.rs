@@ -27,6 +27,7 @@ impl Text {
     }
 
     /// Reads `path`, shown as `name`; a missing file or non-UTF-8 bytes are problems.
+    #[allow(clippy::disallowed_methods)] // the manifest file itself: `manifest` sits below `model::source`
     pub fn read(path: &Path, name: &str) -> Result<Self, Problem> {
         let bytes = std::fs::read(path).map_err(|error| {
             Problem::error(

@@ -2,6 +2,9 @@
 //! manifest's folder, and one streamed pass that hashes it (and, for tables, summarises the
 //! CSV) without ever holding it whole in memory; CSV sources may be gigabytes.
 
+// The source reader owns reading local sources (CSV, files, layouts) from the manifest folder.
+#![allow(clippy::disallowed_methods)]
+
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -94,6 +97,16 @@ impl io::Write for HashSink<'_> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// The whole of a small source (a layout), read for hashing and parsing.
+pub fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    fs::read(path)
+}
+
+/// The manifest folder with symbolic links resolved, so `source:` checks compare real paths.
+pub fn canonical_dir(path: &Path) -> Option<std::path::PathBuf> {
+    fs::canonicalize(path).ok()
 }
 
 /// Lowercase hex.

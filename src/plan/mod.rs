@@ -18,6 +18,7 @@ mod moved;
 mod observed;
 mod planner;
 mod removed;
+pub(crate) mod saved;
 mod schema;
 mod summary;
 mod targeting;

@@ -24,6 +24,7 @@ impl JsonSchema for Address {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests set up fixtures on disk and read the environment
 mod tests {
     use std::path::Path;
 

@@ -2,6 +2,10 @@
 //! real HTTP) the way users do. `support` holds what the tests share; each other file holds the
 //! tests of one command or feature.
 
+// Tests set up projects on disk and read the environment freely; the seams bind the library.
+#![allow(clippy::disallowed_methods)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 // Older names for what `support` holds, for test files written against them.

@@ -19,7 +19,7 @@ pub struct TempFile(pub PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        crate::emulator::store::bytes::remove(&self.0);
     }
 }
 
@@ -31,7 +31,7 @@ pub struct Received {
 
 /// Streams `body` into `path`.
 pub async fn receive(body: Body, path: &Path) -> Result<Received, String> {
-    let file = tokio::fs::File::create(path)
+    let file = crate::emulator::store::bytes::create(path)
         .await
         .map_err(|e| format!("the emulator cannot store the upload: {e}"))?;
     let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);

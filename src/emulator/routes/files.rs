@@ -41,7 +41,7 @@ pub async fn download(
             connector.display
         ))
     })?;
-    let file = tokio::fs::File::open(&location)
+    let file = crate::emulator::store::bytes::open(&location)
         .await
         .map_err(|e| ApiError::new(format!("cannot read `{}`: {e}", meta.path)))?;
     let mut response =
@@ -211,10 +211,12 @@ pub async fn sync(
         stream::iter(pieces).flat_map(|piece| -> BoxStream<'static, std::io::Result<Bytes>> {
             match piece {
                 Piece::Bytes(bytes) => stream::once(async move { Ok(bytes) }).boxed(),
-                Piece::File(path) => stream::once(tokio::fs::File::open(path))
-                    .map_ok(|file| ReaderStream::with_capacity(file, 256 * 1024))
-                    .try_flatten()
-                    .boxed(),
+                Piece::File(path) => {
+                    stream::once(async move { crate::emulator::store::bytes::open(&path).await })
+                        .map_ok(|file| ReaderStream::with_capacity(file, 256 * 1024))
+                        .try_flatten()
+                        .boxed()
+                }
             }
         });
     let mut response = Body::from_stream(body).into_response();

@@ -68,7 +68,7 @@ pub async fn download(app: &Arc<App>, raw_name: &str) -> Result<Response, ApiErr
             .map_or_else(|| ident.clone(), |name| name.grok_name());
         ApiError::new(format!("table `{shown}` not found"))
     })?;
-    let file = tokio::fs::File::open(app.store.table_data_path(&table))
+    let file = crate::emulator::store::bytes::open(&app.store.table_data_path(&table))
         .await
         .map_err(|e| ApiError::new(format!("cannot read table `{}`: {e}", table.grok_name())))?;
     let mut response =

@@ -13,6 +13,10 @@
 //! The per-kind operations live beside this file (`tables`, `files`, `dashboards`, `shares`);
 //! the persisted types in `types`, the folder in `disk`, the journal in `journal`.
 
+// The store owns the emulator's data folder: the bytes of tables and files live on its disk.
+#![allow(clippy::disallowed_methods)]
+
+pub mod bytes;
 mod dashboards;
 mod disk;
 mod error;

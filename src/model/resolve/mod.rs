@@ -100,7 +100,7 @@ impl Model {
         let absolute = std::path::absolute(manifest_path).unwrap_or(manifest_path.into());
         let root = absolute
             .parent()
-            .and_then(|p| std::fs::canonicalize(p).ok())
+            .and_then(crate::model::source::canonical_dir)
             .unwrap_or_else(|| absolute.parent().map(Path::to_path_buf).unwrap_or_default());
         let cache = match cache {
             Cache::On { refresh } => match cache_path(&root, env) {

@@ -237,7 +237,7 @@ impl Resolver<'_> {
             let Some((relative, path)) = self.locate(&spec.source) else {
                 continue;
             };
-            let bytes = match std::fs::read(&path) {
+            let bytes = match source::read_small(&path) {
                 Ok(bytes) => bytes,
                 Err(error) => {
                     self.source_error(&spec.source, &relative, error, "cannot be read");
