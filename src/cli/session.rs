@@ -47,6 +47,7 @@ pub struct Session {
 
 /// Resolves the manifest, with the stat cache of its sources. `GROKFORM_DEBUG_SOURCES=1`
 /// prints how many sources were read and how many came from the cache.
+#[allow(clippy::disallowed_methods)] // cli owns the environment: the debug switch is read here
 pub fn resolve(manifest: &ManifestArgs, sources: &SourceArgs) -> miette::Result<Resolved> {
     let resolved = Model::load_cached(
         &manifest.manifest_path(),

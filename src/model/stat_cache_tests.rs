@@ -1,3 +1,6 @@
+// Tests make and change real source files and cache files.
+#![allow(clippy::disallowed_methods)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

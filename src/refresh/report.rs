@@ -81,6 +81,7 @@ fn json_schema() -> serde_json::Value {
 pub(crate) use tests::sample;
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // reads the committed schema file
 mod tests {
     use super::*;
     use crate::address::Address;
