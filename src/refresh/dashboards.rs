@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Found, attribute, layout, listed, refused, unverified};
+use super::{Found, attribute, layout, listed, recorded_id, refused, unverified};
 use crate::address::Address;
 use crate::client::{Capabilities, Capability, Client};
 use crate::plan::{Drift, DriftKind, Observation};
@@ -28,10 +28,9 @@ async fn observe(
     if let Some(refusal) = refused(capabilities, Capability::ReadProjects) {
         return refusal;
     }
-    let Some(id) = recorded.remote_id.as_deref() else {
-        return Observation::Unverified {
-            reason: "the state records no ID for it".into(),
-        };
+    let id = match recorded_id(recorded) {
+        Ok(id) => id,
+        Err(unknown) => return unknown,
     };
     let project = match client.project(id).await {
         Ok(Some(project)) => project,

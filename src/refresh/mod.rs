@@ -207,6 +207,16 @@ fn refused(capabilities: &Capabilities, capability: Capability) -> Option<Observ
     }
 }
 
+/// The server ID the state records, or the observation that nothing can be read without it.
+fn recorded_id(recorded: &ResourceState) -> Result<&str, Observation> {
+    recorded
+        .remote_id
+        .as_deref()
+        .ok_or_else(|| Observation::Unverified {
+            reason: "the state records no ID for it".into(),
+        })
+}
+
 /// A recorded attribute as text.
 fn attribute<'r>(recorded: &'r ResourceState, key: &str) -> Option<&'r str> {
     recorded.attributes.get(key).and_then(|v| v.as_str())

@@ -3,7 +3,7 @@
 //! streams, never held) only when those agree with the record, or when the internal route is
 //! refused (the public download still tells whether the table and its data are there).
 
-use super::{Found, attribute, listed, unverified};
+use super::{Found, attribute, listed, recorded_id, unverified};
 use crate::address::Address;
 use crate::client::{Capabilities, Capability, Client};
 use crate::plan::{Drift, DriftKind, Observation};
@@ -24,10 +24,9 @@ async fn observe(
     capabilities: &Capabilities,
     recorded: &ResourceState,
 ) -> Observation {
-    let Some(id) = recorded.remote_id.as_deref() else {
-        return Observation::Unverified {
-            reason: "the state records no ID for it".into(),
-        };
+    let id = match recorded_id(recorded) {
+        Ok(id) => id,
+        Err(unknown) => return unknown,
     };
     let recorded_columns: Vec<&str> = recorded
         .attributes
