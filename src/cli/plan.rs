@@ -91,7 +91,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         if let Some(out) = &args.out {
             save(&plan, out)?;
             anstream::eprintln!(
-                "Saved the plan to {}; apply it with `grokform apply {}`.",
+                "Saved the plan to `{}`; apply it with `grokform apply {}`.",
                 out.display(),
                 out.display()
             );
