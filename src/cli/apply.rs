@@ -14,7 +14,7 @@ use super::session::{self, ServerArgs, Session};
 use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::address::Address;
 use crate::apply::{self, ApplyOptions, ApplyReport};
-use crate::plan::{self, Plan, PlanOptions};
+use crate::plan::{self, Observed, Plan, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -113,6 +113,7 @@ async fn apply_locked(
         None => plan::plan(
             &session.model,
             &state,
+            &Observed::default(),
             &PlanOptions {
                 server: session.server.clone(),
                 environment: session.model.environment.clone(),

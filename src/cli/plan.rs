@@ -9,7 +9,7 @@ use miette::{IntoDiagnostic, WrapErr};
 use super::session::{self, ServerArgs, Session};
 use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::address::Address;
-use crate::plan::{self, Plan, PlanOptions};
+use crate::plan::{self, Observed, Plan, PlanOptions};
 use crate::render;
 
 #[derive(Debug, clap::Args)]
@@ -86,7 +86,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             targets: args.targets.clone(),
             replace: args.replace.clone(),
         };
-        let plan = plan::plan(&session.model, &state, &options)?;
+        let plan = plan::plan(&session.model, &state, &Observed::default(), &options)?;
         print_plan(&plan, args.format);
         if let Some(out) = &args.out {
             save(&plan, out)?;

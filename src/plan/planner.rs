@@ -8,7 +8,7 @@ use super::column_safety;
 use super::diff::Planner;
 use super::removed::removed;
 use super::targeting::targeted;
-use super::{Action, Change, FORMAT_VERSION, Plan, PlanError, PlanOptions, StateRef};
+use super::{Action, Change, FORMAT_VERSION, Observed, Plan, PlanError, PlanOptions, StateRef};
 use crate::address::{Address, Kind};
 use crate::graph;
 use crate::manifest::problem::did_you_mean;
@@ -19,7 +19,12 @@ use crate::state::State;
 /// Plans `model` against `state` for `options.server`. Pure: no clock, env, fs or network.
 /// Refuses (rather than plan around) a `--replace` of an address the manifest lacks, and an
 /// upload that drops a column a dashboard's layout uses (`column_safety`).
-pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
+pub fn plan(
+    model: &Model,
+    state: &State,
+    _observed: &Observed,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
     check_replace(model, state, &options.replace)?;
     let mut deps = model.dependencies();
     for address in state.resources.keys() {
