@@ -7,8 +7,12 @@ use super::attributes::{desired_attributes, inputs};
 use super::column_safety;
 use super::diff::Planner;
 use super::removed::removed;
+use super::repair;
 use super::targeting::targeted;
-use super::{Action, Change, FORMAT_VERSION, Observed, Plan, PlanError, PlanOptions, StateRef};
+use super::{
+    Action, Change, FORMAT_VERSION, Observed, Plan, PlanError, PlanOptions, RefreshOutcome,
+    StateRef,
+};
 use crate::address::{Address, Kind};
 use crate::graph;
 use crate::manifest::problem::did_you_mean;
@@ -22,7 +26,7 @@ use crate::state::State;
 pub fn plan(
     model: &Model,
     state: &State,
-    _observed: &Observed,
+    observed: &Observed,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
     check_replace(model, state, &options.replace)?;
@@ -47,10 +51,14 @@ pub fn plan(
                 recorded: state.resources.get(address),
                 after,
                 replace: options.replace.contains(address),
+                drift: repair::drift_of(observed, address),
             }
             .plan()
         } else {
-            removed(address, &state.resources[address])
+            // Leaving it alone repairs nothing; what the refresh saw is still shown.
+            let mut change = removed(address, &state.resources[address]);
+            change.drift = repair::drift_of(observed, address);
+            change
         };
         planned.insert(address.clone(), change);
     }
@@ -93,6 +101,10 @@ pub fn plan(
         },
         inputs: inputs(model),
         targets: options.targets.clone(),
+        notes: repair::notes(observed, &changes),
+        refresh: observed.refreshed.then(|| RefreshOutcome {
+            unverified: repair::unverified(observed, &changes),
+        }),
         changes,
         warnings: warnings.into_iter().collect(),
     })
