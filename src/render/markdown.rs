@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::lines::{Line, body, headline, target, thousands};
+use super::repairs;
 use crate::plan::{Action, Change, Plan};
 
 /// The default size limit: under GitHub's 65,536 with room for a bot's own footer.
@@ -161,8 +162,12 @@ fn head(plan: &Plan) -> String {
         }
         out.push('\n');
     }
+    for note in &plan.notes {
+        let _ = writeln!(out, "> [!NOTE]\n> {}\n", escape(note));
+    }
+    drift(&mut out, plan);
     if !plan.has_changes() {
-        let _ = writeln!(out, "No changes. The server matches the manifest.");
+        let _ = writeln!(out, "{}", repairs::no_changes(plan));
         return out;
     }
     let summary = plan.summary();
@@ -178,6 +183,58 @@ fn head(plan: &Plan) -> String {
     out.push('\n');
     let _ = writeln!(out, "**{summary}**");
     out
+}
+
+/// "Changed outside grokform" as a table, then the ignored drift folded away.
+fn drift(out: &mut String, plan: &Plan) {
+    let repairs = repairs::repairs(plan);
+    if !repairs.is_empty() {
+        let _ = writeln!(out, "#### Changed outside grokform\n");
+        let _ = writeln!(
+            out,
+            "| | address | drift | seen on the server | plan |\n|---|---|---|---|---|"
+        );
+        for repair in &repairs {
+            for item in &repair.drift {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | {} | {} | {} |",
+                    repairs::sign(item),
+                    repair.address,
+                    item.kind,
+                    cell(&item.seen),
+                    cell(&repair.outcome)
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let ignored = repairs::ignored(plan);
+    if !ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Ignored drift ({}), not repaired</summary>\n",
+            ignored.len()
+        );
+        let _ = writeln!(
+            out,
+            "| address | drift | seen on the server |\n|---|---|---|"
+        );
+        for (address, item) in &ignored {
+            let _ = writeln!(
+                out,
+                "| `{address}` | {} | {} |",
+                item.kind,
+                cell(&item.seen)
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+}
+
+/// Text made safe for one Markdown table cell.
+fn cell(text: &str) -> String {
+    escape(text).replace('|', "\\|").replace('\n', " ")
 }
 
 impl Section<'_> {
