@@ -54,7 +54,10 @@ fn an_applied_plan_leaves_nothing_to_do() {
     assert!(!plan.has_changes(), "{:#?}", actions(&plan));
     assert_eq!(plan.summary().no_op, 7);
     let text = crate::render::human(&plan, false);
-    assert!(text.contains("No changes. The server matches the manifest."));
+    // planned without a refresh: nothing is claimed about the server
+    assert!(text.contains(
+        "No changes. The manifest matches the state; the server was not read (--refresh=false)."
+    ));
     assert!(text.starts_with(&format!(
         "grokform plan for {SERVER} (environment: staging)"
     )));

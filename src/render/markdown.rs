@@ -185,10 +185,15 @@ fn head(plan: &Plan) -> String {
     out
 }
 
+/// Drift rows shown in a comment; the rest are counted, so that drift on every object of a
+/// large manifest cannot push the comment over GitHub's limit.
+const MAX_DRIFT_ROWS: usize = 100;
+
 /// "Changed outside grokform" as a table, then the ignored drift folded away.
 fn drift(out: &mut String, plan: &Plan) {
     let repairs = repairs::repairs(plan);
     if !repairs.is_empty() {
+        let mut rows = 0;
         let _ = writeln!(out, "#### Changed outside grokform\n");
         let _ = writeln!(
             out,
@@ -196,6 +201,10 @@ fn drift(out: &mut String, plan: &Plan) {
         );
         for repair in &repairs {
             for item in &repair.drift {
+                rows += 1;
+                if rows > MAX_DRIFT_ROWS {
+                    continue;
+                }
                 let _ = writeln!(
                     out,
                     "| `{}` | `{}` | {} | {} | {} |",
@@ -206,6 +215,13 @@ fn drift(out: &mut String, plan: &Plan) {
                     cell(&repair.outcome)
                 );
             }
+        }
+        if rows > MAX_DRIFT_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_… {} more not shown; run `grokform plan` for all of them._",
+                thousands(rows - MAX_DRIFT_ROWS)
+            );
         }
         out.push('\n');
     }
@@ -226,6 +242,13 @@ fn drift(out: &mut String, plan: &Plan) {
                 "| `{address}` | {} | {} |",
                 item.kind,
                 cell(&item.seen)
+            );
+        }
+        if ignored.len() > MAX_DRIFT_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_… {} more not shown._",
+                thousands(ignored.len() - MAX_DRIFT_ROWS)
             );
         }
         let _ = writeln!(out, "\n</details>\n");

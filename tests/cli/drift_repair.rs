@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::project::Project;
 use crate::refresh::{applied, edited_layout, id, ui};
+use crate::support::writes_since;
 
 /// The rows of the quickstart's orders without the last one, as if deleted in the UI.
 fn orders_without_last_row(project: &Project) -> String {
@@ -32,15 +33,6 @@ fn requests_since(server: &Emulator, from: usize) -> Vec<String> {
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .filter(|r| r != "GET /public/v1/healthcheck")
-        .collect()
-}
-
-/// The requests since the `from`-th that changed something: the files' sync route is a POST
-/// that only reads (it answers ETags and contents).
-fn writes_since(server: &Emulator, from: usize) -> Vec<String> {
-    requests_since(server, from)
-        .into_iter()
-        .filter(|r| !r.starts_with("GET ") && !r.starts_with("POST /public/v1/files/sync/"))
         .collect()
 }
 
