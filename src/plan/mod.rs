@@ -1,8 +1,8 @@
 //! The planner: a pure function from the model, the state and what a refresh observed on the
 //! server ([`Observed`], whose drift becomes repair changes in `repair`) to a [`Plan`]. It has
 //! no clock, no environment, no file system and no network, so that every decision about what
-//! `apply` will do can be tested from plain values, and so that a saved plan (`plan --out FILE`) is
-//! nothing but this data serialised (`render::json`).
+//! `apply` will do can be tested from plain values, and so that a saved plan
+//! (`plan --out FILE`) is nothing but this data serialised (`render::json`).
 //!
 //! The applier records, for every address it applies, exactly [`desired_attributes`] (with the
 //! real IDs) and [`inputs_hash`]; the next plan compares against those, which keeps planner and

@@ -105,3 +105,33 @@ fn no_changes_claims_only_what_was_read() {
     let text = markdown(&partly, DEFAULT_LIMIT);
     assert!(text.contains("dashboards could not be verified"), "{text}");
 }
+
+#[test]
+fn a_comment_lists_at_most_a_hundred_drift_rows() {
+    let mut fixture = Fixture::sales();
+    for i in 0..120 {
+        fixture.table(
+            &format!("t{i:03}"),
+            &format!("JohnDoe:Sales:T{i:03}"),
+            "id\n1\n",
+        );
+    }
+    let plan = refreshed(&fixture, |observed| {
+        for i in 0..120 {
+            observed.resources.insert(
+                Address::table(&format!("t{i:03}")),
+                Observation::Drifted {
+                    drift: vec![Drift::new(
+                        DriftKind::DataChanged,
+                        "2 rows on the server, 1 applied",
+                    )],
+                },
+            );
+        }
+    });
+    let text = markdown(&plan, DEFAULT_LIMIT);
+    assert_eq!(text.matches("| data changed |").count(), 100, "{text}");
+    assert!(text.contains("_… 20 more not shown; run `grokform plan` for all of them._"));
+    assert!(text.chars().count() <= DEFAULT_LIMIT);
+    assert_eq!(human(&plan, false).matches("~ data changed:").count(), 120);
+}

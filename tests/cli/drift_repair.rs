@@ -317,6 +317,15 @@ fn a_saved_plan_carries_its_drift_and_is_applied_without_reading_again() {
     assert_eq!(share["drift"][0]["kind"], "grant-removed");
     assert_eq!(saved["refresh"], serde_json::json!({}));
 
+    // a saved plan is never refreshed, so asking for it is a usage error
+    let refused = project.run(&["apply", "drift.plan.json", "--refresh=true"]);
+    refused.code(1);
+    assert!(
+        refused.stderr.contains("cannot be used with"),
+        "{}",
+        refused.stderr
+    );
+
     let from = server.requests().len();
     let apply = project.run(&["apply", "drift.plan.json"]);
     apply.code(0);
