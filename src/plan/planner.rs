@@ -58,6 +58,7 @@ pub fn plan(
             // Leaving it alone repairs nothing; what the refresh saw is still shown.
             let mut change = removed(address, &state.resources[address]);
             change.drift = repair::drift_of(observed, address);
+            repair::already_deleted(&mut change);
             change
         };
         planned.insert(address.clone(), change);

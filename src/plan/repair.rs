@@ -99,6 +99,19 @@ pub(super) fn repair(change: &mut Change) {
     }
 }
 
+/// A file removed from the manifest that someone already deleted on the server: nothing is
+/// left to delete, so it is only forgotten (a delete of a missing file would fail).
+pub(super) fn already_deleted(change: &mut Change) {
+    if change.action == Action::Delete
+        && repaired(&change.drift).any(|d| d.kind == DriftKind::FileDeleted)
+    {
+        change.action = Action::Forget;
+        change
+            .reasons
+            .push("already deleted outside grokform: only forgotten".into());
+    }
+}
+
 /// Re-sharing cannot take access away: a grant raised to Edit outside grokform stays Edit
 /// when the manifest says View (revoking is the lifecycle's work).
 fn downgrade_warning(change: &mut Change) {

@@ -277,3 +277,22 @@ fn the_repair_converges_once_applied() {
     let next = super::plan(&fixture.model(), &after, &observed(&after, &[]), &options()).unwrap();
     assert!(!next.has_changes(), "{:?}", actions(&next));
 }
+
+#[test]
+fn a_removed_file_already_deleted_on_the_server_is_only_forgotten() {
+    let (mut fixture, state) = baseline();
+    fixture.model_mut().files.clear();
+    let seen = observed(&state, &[("file.raw-sales", gone(DriftKind::FileDeleted))]);
+    let plan = plan(&fixture.model(), &state, &seen, &options()).unwrap();
+    let file = change(&plan, "file.raw-sales");
+    assert_eq!(file.action, Action::Forget);
+    assert_eq!(
+        file.reasons,
+        [
+            "removed from the manifest",
+            "already deleted outside grokform: only forgotten"
+        ]
+    );
+    let unread = super::plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
+    assert_eq!(change(&unread, "file.raw-sales").action, Action::Delete);
+}

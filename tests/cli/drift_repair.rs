@@ -375,3 +375,38 @@ fn a_server_refusing_the_internal_routes_still_plans_with_a_note() {
         &["  table.orders will be updated in place\n    ~ data changed: other data on the server"],
     );
 }
+
+#[test]
+fn a_removed_file_already_deleted_in_the_ui_is_only_forgotten() {
+    let (server, project) = applied();
+    ui(
+        &server,
+        "DELETE",
+        "files/System.AppData/Sales/docs/regions.md",
+        "",
+    );
+    project.edit("grokform.yaml", |m| {
+        m.replace(
+            "files:\n  regions-readme:\n    connector: System:AppData\n    path: ${var.project}/docs/regions.md\n    source: data/regions.md\n",
+            "",
+        )
+    });
+    let plan = project.run(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    assert_contains(
+        &plan.stdout,
+        &[
+            "# file.regions-readme will be forgotten (removed from the manifest; already deleted outside grokform: only forgotten)\n",
+            "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to forget, 0 to run.",
+        ],
+    );
+    let from = server.requests().len();
+    project.apply();
+    assert_eq!(writes_since(&server, from), Vec::<String>::new());
+    assert!(
+        project.state()["resources"]
+            .get("file.regions-readme")
+            .is_none()
+    );
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+}
