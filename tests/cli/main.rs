@@ -19,6 +19,7 @@ mod changes;
 mod client;
 mod compat;
 mod credentials;
+mod drift_repair;
 mod emulator_api;
 mod emulator_cli;
 mod emulator_dashboards;
