@@ -110,16 +110,20 @@ async fn apply_locked(
             plan::check_columns(&saved, &session.model)?;
             saved
         }
-        None => plan::plan(
-            &session.model,
-            &state,
-            &PlanOptions {
-                server: session.server.clone(),
-                environment: session.model.environment.clone(),
-                targets: args.targets.clone(),
-                replace: args.replace.clone(),
-            },
-        )?,
+        None => {
+            let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
+            plan::plan_adopting(
+                &session.model,
+                &state,
+                &found,
+                &PlanOptions {
+                    server: session.server.clone(),
+                    environment: session.model.environment.clone(),
+                    targets: args.targets.clone(),
+                    replace: args.replace.clone(),
+                },
+            )?
+        }
     };
     if !plan.has_changes() {
         if args.format == ReportFormat::Human {
@@ -151,6 +155,15 @@ async fn apply_locked(
     if state.server.is_none() {
         // The first save records which server these resources live on.
         state.server = Some(session.server.clone());
+    }
+    if plan.adopts() {
+        // Renames and imports go first, in one save: the changes below act on the adopted
+        // records, and nothing adopted is lost if one of them fails.
+        plan::adopt_into(&mut state, &plan)?;
+        session.store.save(&mut state).await?;
+        if args.format == ReportFormat::Human {
+            anstream::eprint!("{}", super::import::adopted(&plan));
+        }
     }
     let (mut report, _state) = apply::apply(
         &plan,

@@ -9,6 +9,7 @@ mod apply;
 mod diagnostics;
 mod emulator;
 mod force_unlock;
+mod import;
 mod init;
 mod plan;
 mod progress;
@@ -126,6 +127,9 @@ pub enum Command {
     ForceUnlock(force_unlock::Args),
     /// Look at and reshape the state: list, show, rm (stop managing), mv (rename).
     State(state::Args),
+    /// Record an object that already exists on the server under a manifest address, without
+    /// creating anything (read from the server first; the next plan shows how it differs).
+    Import(import::Args),
     /// Print the manifest's JSON Schema.
     Schema,
     /// Create a new project (manifest, example data, schema, .gitignore, CI workflow) in an
@@ -164,6 +168,7 @@ pub fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(args),
         Command::ForceUnlock(args) => force_unlock::run(args),
         Command::State(args) => state::run(args),
+        Command::Import(args) => import::run(args),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => {

@@ -86,7 +86,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             targets: args.targets.clone(),
             replace: args.replace.clone(),
         };
-        let plan = plan::plan(&session.model, &state, &options)?;
+        let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
+        let plan = plan::plan_adopting(&session.model, &state, &found, &options)?;
         print_plan(&plan, args.format);
         if let Some(out) = &args.out {
             save(&plan, out)?;

@@ -14,6 +14,7 @@ mod column_safety;
 mod diff;
 mod error;
 mod fresh;
+mod imports;
 mod moved;
 mod observed;
 mod planner;
@@ -38,8 +39,14 @@ pub use change::{Change, CsvChange};
 pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
 pub use fresh::check_fresh;
+pub use imports::{
+    Found, Imported, Move, ServerGrant, ServerObject, adopt_into, plan_adopting,
+    records as import_records,
+};
 pub use moved::rename_in_state;
 pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
+// The CLI plans through `plan_adopting`; tests call the planner itself.
+#[cfg_attr(not(test), allow(unused_imports))]
 pub use planner::plan;
 pub use summary::Summary;
 
@@ -95,12 +102,24 @@ pub struct Plan {
     /// Plan-level warnings (forgets, replaced dashboard URLs, partial plans…), sorted and
     /// deduplicated; each names the address it is about.
     pub warnings: Vec<String>,
+    /// Renames of `moved:` blocks, recorded in the state before the changes (no request).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Move>,
+    /// Existing objects of `import:` blocks, recorded in the state before the changes (no
+    /// request); `changes` shows how they differ from the manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<Imported>,
 }
 
 impl Plan {
     /// Whether applying would do anything at all.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.adopts() || self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Whether applying records renames or imports in the state.
+    pub fn adopts(&self) -> bool {
+        !self.moved.is_empty() || !self.imports.is_empty()
     }
 
     /// How many changes of each action the plan holds.

@@ -90,6 +90,8 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
         targets: options.targets.clone(),
         changes,
         warnings: warnings.into_iter().collect(),
+        moved: vec![],
+        imports: vec![],
     })
 }
 

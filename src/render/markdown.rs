@@ -165,6 +165,15 @@ fn head(plan: &Plan) -> String {
         let _ = writeln!(out, "No changes. The server matches the manifest.");
         return out;
     }
+    let adopted = super::adoption::lines(plan);
+    if !adopted.is_empty() {
+        let _ = writeln!(out, "Recorded in the state, no request to the server:");
+        out.push('\n');
+        for line in adopted {
+            let _ = writeln!(out, "- {}", escape(&line));
+        }
+        out.push('\n');
+    }
     let summary = plan.summary();
     let _ = writeln!(out, "| Action | Count |");
     let _ = writeln!(out, "| --- | ---: |");
@@ -177,6 +186,9 @@ fn head(plan: &Plan) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "**{summary}**");
+    if let Some(adopt) = super::adoption::summary(plan) {
+        let _ = writeln!(out, "**{adopt}**");
+    }
     out
 }
 
