@@ -13,6 +13,7 @@ mod common;
 mod emulator_http;
 mod project;
 
+mod adopt;
 mod annotations;
 mod apply;
 mod changes;
