@@ -45,6 +45,7 @@ mod long_input;
 mod plan_formats;
 mod recovery;
 mod refresh;
+mod refresh_columns;
 mod remote_journal;
 mod remote_state;
 mod replace;
