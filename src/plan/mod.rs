@@ -144,3 +144,6 @@ mod layout_tests;
 
 #[cfg(test)]
 mod convergence;
+
+#[cfg(test)]
+mod imports_tests;
