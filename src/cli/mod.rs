@@ -127,8 +127,10 @@ pub enum Command {
     ForceUnlock(force_unlock::Args),
     /// Look at and reshape the state: list, show, rm (stop managing), mv (rename).
     State(state::Args),
-    /// Record an object that already exists on the server under a manifest address, without
-    /// creating anything (read from the server first; the next plan shows how it differs).
+    /// Adopt an object the server already has under a manifest address, creating nothing
+    ///
+    /// The table, file or dashboard (with its grants) is read from the server and recorded in
+    /// the state; the next plan shows how it differs from the manifest.
     Import(import::Args),
     /// Print the manifest's JSON Schema.
     Schema,

@@ -360,3 +360,52 @@ fn moved_chains_clashes_and_kind_changes_are_located_errors() {
         run.stderr
     );
 }
+
+#[test]
+fn bad_import_blocks_are_located_errors() {
+    let server = emulator();
+    let cases = [
+        (
+            "import:\n  - to: table.orders\n    id: a\n    name: b\n",
+            "the import of `table.orders` gives both `id` and `name`",
+        ),
+        (
+            "import:\n  - to: share.sales.Analysts\n    name: x\n",
+            "`share.sales.Analysts` cannot be imported",
+        ),
+        (
+            "import:\n  - to: dashboard.sale\n    name: Sales\n",
+            "`import` names `dashboard.sale`, which the manifest does not declare",
+        ),
+        (
+            "import:\n  - to: table.orders\n    name: a\n  - to: table.orders\n    name: b\n",
+            "`table.orders` is imported twice",
+        ),
+    ];
+    for (extra, message) in cases {
+        let project = project(&server, &manifest("sales", extra));
+        let run = project.run(&["validate"]);
+        run.code(1);
+        let err = crate::support::unwrapped(&run.stderr);
+        assert!(err.contains(message), "missing {message:?} in\n{err}");
+        assert!(err.contains("grokform::manifest::invalid_import"), "{err}");
+        assert!(err.contains("grokform.yaml:"), "located: {err}");
+    }
+    let help = project(&server, &manifest("sales", "")).run(&["import", "--help"]);
+    help.code(0);
+    assert!(help.stdout.contains("ID-or-GROK-NAME"), "{}", help.stdout);
+}
+
+#[test]
+fn import_works_on_remote_state() {
+    let server = emulator();
+    let (orders, _customers, _dashboard) = made_by_hand(&server);
+    let remote = manifest("sales", "")
+        + "state:\n  backend: datagrok\n  connector: System:AppData\n  path: grokform/state.json\n";
+    let project = project(&server, &remote);
+    project.run(&["import", "table.orders", &orders]).code(0);
+    let list = project.run(&["state", "list"]);
+    list.code(0);
+    assert_eq!(list.stdout, "table.orders\n");
+    assert!(!project.path(".grokform/state.json").exists());
+}
