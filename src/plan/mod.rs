@@ -14,6 +14,7 @@ mod column_safety;
 mod diff;
 mod error;
 mod fresh;
+mod import_records;
 mod imports;
 mod moved;
 mod observed;
@@ -39,10 +40,8 @@ pub use change::{Change, CsvChange};
 pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
 pub use fresh::check_fresh;
-pub use imports::{
-    Found, Imported, Move, ServerGrant, ServerObject, adopt_into, plan_adopting,
-    records as import_records,
-};
+pub use import_records::records as import_records;
+pub use imports::{Found, Imported, Move, ServerGrant, ServerObject, adopt_into, plan_adopting};
 pub use moved::rename_in_state;
 pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
 // The CLI plans through `plan_adopting`; tests call the planner itself.

@@ -252,6 +252,17 @@ fn import_blocks_in_a_saved_plan_then_a_moved_rename() {
     }
     let saved: Value = serde_json::from_str(&project.read("adopt.json")).unwrap();
     assert_eq!(saved["imports"].as_array().unwrap().len(), 4);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::support::repo_root().join("schema/plan.schema.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&saved)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 
     let before = server.requests().len();
     let apply = project.run(&["apply", "adopt.json"]);
