@@ -86,6 +86,37 @@ impl std::fmt::Display for Lookup {
 pub struct Moved {
     pub from: Address,
     pub to: Address,
+    /// Where the block's `to` is written, so that a clash only the state reveals (both
+    /// addresses managed) is still reported at the YAML; `None` for models built by hand.
+    pub at: Option<Written>,
+}
+
+/// A place in the manifest, for diagnostics raised after resolve.
+#[derive(Clone, Debug)]
+pub struct Written {
+    pub source: crate::manifest::problem::SourceText,
+    pub span: miette::SourceSpan,
+}
+
+/// Two places are the same place: same file, same span.
+impl PartialEq for Written {
+    fn eq(&self, other: &Written) -> bool {
+        self.span == other.span && self.source.name() == other.source.name()
+    }
+}
+
+impl Eq for Written {}
+
+impl miette::SourceCode for Written {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        self.source
+            .read_span(span, context_lines_before, context_lines_after)
+    }
 }
 
 #[cfg(test)]

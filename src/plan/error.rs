@@ -35,7 +35,15 @@ pub enum PlanError {
             "`{to}` is managed already; `grokform state rm {to}` first if it should be forgotten, or remove this `moved` block from the manifest"
         )
     )]
-    MovedTaken { from: Address, to: Address },
+    MovedTaken {
+        from: Address,
+        to: Address,
+        /// The manifest, when the block's place is known.
+        #[source_code]
+        at: Option<crate::model::adopt::Written>,
+        #[label("already in the state")]
+        span: Option<miette::SourceSpan>,
+    },
     #[error("the `moved` block from `{from}` to `{to}` cannot be applied: {reason}")]
     #[diagnostic(code(grokform::plan::moved_refused))]
     MovedRefused {

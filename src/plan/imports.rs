@@ -124,6 +124,8 @@ fn moves(model: &Model, state: &mut State) -> Result<Vec<Move>, PlanError> {
                 return Err(PlanError::MovedTaken {
                     from: moved.from.clone(),
                     to: moved.to.clone(),
+                    span: moved.at.as_ref().map(|w| w.span),
+                    at: moved.at.clone(),
                 });
             }
             (true, false) => {
@@ -178,6 +180,8 @@ pub fn adopt_into(state: &mut State, plan: &Plan) -> Result<(), PlanError> {
             return Err(PlanError::MovedTaken {
                 from: moved.from.clone(),
                 to: moved.to.clone(),
+                at: None,
+                span: None,
             });
         }
         rename_in_state(&mut next, &moved.from, &moved.to).map_err(|e| {

@@ -202,6 +202,7 @@ fn moved_renames_in_the_state_and_plans_no_change() {
     model.adoption.moves.push(Moved {
         from: Address::dashboard("overview"),
         to: Address::dashboard("sales"),
+        at: None,
     });
     let model = fixture.model();
     let plan = plan_adopting(&model, &applied, &[], &options()).unwrap();

@@ -364,11 +364,14 @@ fn moved_chains_clashes_and_kind_changes_are_located_errors() {
     project.write("grokform.yaml", &text);
     let run = project.run(&["plan"]);
     run.code(1);
+    let err = crate::support::unwrapped(&run.stderr);
     assert!(
-        crate::support::unwrapped(&run.stderr)
-            .contains("the `moved` block from `dashboard.old` to `dashboard.sales` clashes"),
-        "{}",
-        run.stderr
+        err.contains("the `moved` block from `dashboard.old` to `dashboard.sales` clashes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("grokform.yaml:") && err.contains("already in the state"),
+        "located: {err}"
     );
 }
 

@@ -11,7 +11,7 @@ use crate::address::{Address, Kind};
 use crate::manifest::problem::did_you_mean;
 use crate::manifest::{ImportSpec, Manifest, MovedSpec, ProblemKind};
 use crate::model::Model;
-use crate::model::adopt::{Adoption, Import, Lookup, Moved};
+use crate::model::adopt::{Adoption, Import, Lookup, Moved, Written};
 
 impl Resolver<'_> {
     pub(super) fn adoption(&mut self, m: &Manifest, model: &Model) -> Adoption {
@@ -153,6 +153,10 @@ impl Resolver<'_> {
                 out.push(Moved {
                     from: from.clone(),
                     to: to.clone(),
+                    at: Some(Written {
+                        source: self.text.source.clone(),
+                        span: self.span(&spec.to),
+                    }),
                 });
             }
         }
