@@ -5,6 +5,7 @@
 //! `emulator` is a built-in Datagrok server for tests, demos and `--server local`.
 
 pub mod address;
+pub(crate) mod adopt;
 pub mod apply;
 pub mod cli;
 pub mod client;

@@ -119,10 +119,12 @@ async fn apply_locked(
         None => {
             let observed =
                 super::observe::observe(session, &state, args.refresh, args.parallelism).await;
-            plan::plan(
+            let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
+            plan::plan_adopting(
                 &session.model,
                 &state,
                 &observed,
+                &found,
                 &PlanOptions {
                     server: session.server.clone(),
                     environment: session.model.environment.clone(),
@@ -162,6 +164,15 @@ async fn apply_locked(
     if state.server.is_none() {
         // The first save records which server these resources live on.
         state.server = Some(session.server.clone());
+    }
+    if plan.adopts() {
+        // Renames and imports go first, in one save: the changes below act on the adopted
+        // records, and nothing adopted is lost if one of them fails.
+        plan::adopt_into(&mut state, &plan)?;
+        session.store.save(&mut state).await?;
+        if args.format == ReportFormat::Human {
+            anstream::eprint!("{}", super::import::adopted(&plan));
+        }
     }
     let (mut report, _state) = apply::apply(
         &plan,

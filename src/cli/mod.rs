@@ -9,6 +9,7 @@ mod apply;
 mod diagnostics;
 mod emulator;
 mod force_unlock;
+mod import;
 mod init;
 mod observe;
 mod plan;
@@ -127,6 +128,11 @@ pub enum Command {
     ForceUnlock(force_unlock::Args),
     /// Look at and reshape the state: list, show, rm (stop managing), mv (rename).
     State(state::Args),
+    /// Adopt an object the server already has under a manifest address, creating nothing
+    ///
+    /// The table, file or dashboard (with its grants) is read from the server and recorded in
+    /// the state; the next plan shows how it differs from the manifest.
+    Import(import::Args),
     /// Print the manifest's JSON Schema.
     Schema,
     /// Create a new project (manifest, example data, schema, .gitignore, CI workflow) in an
@@ -165,6 +171,7 @@ pub fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(args),
         Command::ForceUnlock(args) => force_unlock::run(args),
         Command::State(args) => state::run(args),
+        Command::Import(args) => import::run(args),
         Command::Schema => schema::run(),
         Command::Init(args) => init::run(args),
         Command::Completions { shell } => {

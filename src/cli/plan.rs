@@ -98,7 +98,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         };
         let observed =
             super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
-        let plan = plan::plan(&session.model, &state, &observed, &options)?;
+        let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
+        let plan = plan::plan_adopting(&session.model, &state, &observed, &found, &options)?;
         print_plan(&plan, args.format);
         if let Some(out) = &args.out {
             save(&plan, out)?;

@@ -49,6 +49,11 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         };
         let mut observed = refresh::refresh(&session.client, &state, &options).await;
         refresh::apply_ignore_rules(&mut observed, &refresh::ignore_rules(&session.model));
+        // Columns a layout needs that its tables lack on the server: a notice, not drift.
+        observed
+            .notes
+            .extend(refresh::missing_columns(&session.client, &session.model, &state).await);
+        observed.notes.sort();
         let report =
             RefreshReport::new(&session.server, session.model.environment.clone(), observed);
         let text = match args.format {

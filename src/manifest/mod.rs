@@ -3,11 +3,13 @@
 //! `model::resolve`); this module only turns text into these types or into a span-carrying
 //! parse error, so the YAML library stays behind one boundary.
 
+mod adopt;
 mod entries;
 mod parse;
 pub mod problem;
 mod schema;
 
+pub use adopt::{ImportSpec, MovedSpec};
 pub use entries::{Entries, Keyed, Params};
 pub use parse::{Text, parse};
 pub use problem::{Problem, ProblemKind, Problems};
@@ -71,6 +73,14 @@ pub struct Manifest {
     #[serde(default)]
     #[schemars(with = "entries::Keyed<CallSpec>")]
     pub calls: Entries<CallSpec>,
+    /// Existing server objects to adopt: `plan` shows them as "will be imported", `apply`
+    /// records them in the state without creating anything.
+    #[serde(default)]
+    pub import: Vec<ImportSpec>,
+    /// Addresses renamed in the manifest: `plan` shows "has moved to", `apply` renames them in
+    /// the state; nothing is sent to the server.
+    #[serde(default)]
+    pub moved: Vec<MovedSpec>,
 }
 
 /// An environment: overrides of `server`, `vars` and `state`.

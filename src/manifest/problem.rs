@@ -46,6 +46,8 @@ pub enum ProblemKind {
     NoGroups,
     Duplicate,
     Cycle,
+    InvalidImport,
+    InvalidMoved,
     // Warnings.
     ServerWithoutApi,
     UnusedLayout,
@@ -87,6 +89,8 @@ impl ProblemKind {
             NoGroups => "grokform::manifest::no_groups",
             Duplicate => "grokform::manifest::duplicate",
             Cycle => "grokform::manifest::cycle",
+            InvalidImport => "grokform::manifest::invalid_import",
+            InvalidMoved => "grokform::manifest::invalid_moved",
             ServerWithoutApi => "grokform::manifest::server_without_api",
             UnusedLayout => "grokform::manifest::unused_layout",
             UnknownColumn => "grokform::manifest::unknown_column",

@@ -7,6 +7,7 @@
 //! problems at once as span-carrying diagnostics. Names are held as the validated types
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
+pub mod adopt;
 mod resolve;
 pub(crate) mod scan;
 pub mod source;
@@ -50,6 +51,8 @@ pub struct Model {
     /// Keyed by `(dashboard key, group)`.
     pub shares: BTreeMap<(String, String), Share>,
     pub calls: BTreeMap<Key, Call>,
+    /// The `import:` and `moved:` blocks.
+    pub adoption: adopt::Adoption,
 }
 
 /// Where the state of an environment is stored.

@@ -120,7 +120,7 @@ pub fn inputs_hash(model: &Model, address: &Address) -> Option<String> {
     Some(hash(&canonical_inputs))
 }
 
-fn hash(inputs: &Value) -> String {
+pub(super) fn hash(inputs: &Value) -> String {
     let text = serde_json::to_string(&canonical(inputs)).expect("json values serialise");
     sha256_hex(text.as_bytes())
 }

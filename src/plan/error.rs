@@ -28,6 +28,35 @@ pub enum PlanError {
         )
     )]
     ReplaceRemoved { address: Address },
+    #[error("the `moved` block from `{from}` to `{to}` clashes: both addresses are in the state")]
+    #[diagnostic(
+        code(grokform::plan::moved_clash),
+        help(
+            "`{to}` is managed already; `grokform state rm {to}` first if it should be forgotten, or remove this `moved` block from the manifest"
+        )
+    )]
+    MovedTaken {
+        from: Address,
+        to: Address,
+        /// The manifest, when the block's place is known.
+        #[source_code]
+        at: Option<crate::model::adopt::Written>,
+        #[label("already in the state")]
+        span: Option<miette::SourceSpan>,
+    },
+    #[error("the `moved` block from `{from}` to `{to}` cannot be applied: {reason}")]
+    #[diagnostic(code(grokform::plan::moved_refused))]
+    MovedRefused {
+        from: Address,
+        to: Address,
+        reason: String,
+    },
+    #[error("`{address}` is imported but already in the state")]
+    #[diagnostic(
+        code(grokform::plan::import_taken),
+        help("the state changed since the plan was made; plan again")
+    )]
+    ImportTaken { address: Address },
     #[error(transparent)]
     #[diagnostic(transparent)]
     ColumnsInUse(#[from] ColumnsInUse),

@@ -15,6 +15,8 @@ mod column_safety;
 mod diff;
 mod error;
 mod fresh;
+mod import_records;
+mod imports;
 mod moved;
 mod observed;
 mod planner;
@@ -40,8 +42,12 @@ pub use change::{Change, CsvChange};
 pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
 pub use fresh::check_fresh;
+pub use import_records::records as import_records;
+pub use imports::{Found, Imported, Move, ServerGrant, ServerObject, adopt_into, plan_adopting};
 pub use moved::rename_in_state;
 pub use observed::{Drift, DriftKind, Observation, Observed, UnmanagedGrant};
+// The CLI plans through `plan_adopting`; tests call the planner itself.
+#[cfg_attr(not(test), allow(unused_imports))]
 pub use planner::plan;
 pub use summary::Summary;
 
@@ -106,6 +112,13 @@ pub struct Plan {
     /// (`--refresh=false`, or a plan made before refreshes existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<RefreshOutcome>,
+    /// Renames of `moved:` blocks, recorded in the state before the changes (no request).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<Move>,
+    /// Existing objects of `import:` blocks, recorded in the state before the changes (no
+    /// request); `changes` shows how they differ from the manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imports: Vec<Imported>,
 }
 
 /// What the refresh before a plan read, beyond the drift its changes carry.
@@ -120,7 +133,12 @@ pub struct RefreshOutcome {
 impl Plan {
     /// Whether applying would do anything at all.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        self.adopts() || self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// Whether applying records renames or imports in the state.
+    pub fn adopts(&self) -> bool {
+        !self.moved.is_empty() || !self.imports.is_empty()
     }
 
     /// How many changes of each action the plan holds.
@@ -145,6 +163,9 @@ mod layout_tests;
 
 #[cfg(test)]
 mod convergence;
+
+#[cfg(test)]
+mod imports_tests;
 
 #[cfg(test)]
 mod repair_tests;

@@ -179,6 +179,32 @@ impl Observation {
 }
 
 impl Observed {
+    /// This observation after the state renames `renames` (`from`, `to`: `moved:` blocks and
+    /// the shares that follow a moved dashboard), so that what was seen under the old address
+    /// is repaired under the new one.
+    pub fn renamed(&self, renames: &[(Address, Address)]) -> Observed {
+        let mut out = self.clone();
+        if renames.is_empty() {
+            return out;
+        }
+        let new_name = |a: &Address| {
+            renames
+                .iter()
+                .find(|(from, _)| from == a)
+                .map_or_else(|| a.clone(), |(_, to)| to.clone())
+        };
+        out.resources = self
+            .resources
+            .iter()
+            .map(|(a, o)| (new_name(a), o.clone()))
+            .collect();
+        for grant in &mut out.unmanaged_grants {
+            grant.dashboard = new_name(&grant.dashboard);
+        }
+        out.unmanaged_grants.sort();
+        out
+    }
+
     /// What the refresh saw for `address`; `None` when it did not look.
     pub fn get(&self, address: &Address) -> Option<&Observation> {
         self.resources.get(address)

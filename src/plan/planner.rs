@@ -108,6 +108,8 @@ pub fn plan(
         }),
         changes,
         warnings: warnings.into_iter().collect(),
+        moved: vec![],
+        imports: vec![],
     })
 }
 

@@ -70,6 +70,7 @@ impl Fixture {
             dashboards: BTreeMap::new(),
             shares: BTreeMap::new(),
             calls: BTreeMap::new(),
+            adoption: Default::default(),
         };
         model.files.insert(
             "raw-sales".into(),

@@ -7,6 +7,7 @@
 //! `--parallelism`), each object under a deadline, cheap checks first (the table's columns
 //! and row count, the file's ETag) and bodies (CSV digests, layouts) only when needed.
 
+mod columns;
 mod dashboards;
 mod files;
 mod grants;
@@ -26,6 +27,7 @@ use crate::client::{Capabilities, Capability, Client, ClientError};
 use crate::plan::{Observation, Observed, UnmanagedGrant};
 use crate::state::{ResourceState, State};
 
+pub use columns::missing_columns;
 pub use ignore::{apply_ignore_rules, ignore_rules};
 pub use report::RefreshReport;
 #[cfg(test)]

@@ -56,6 +56,22 @@ pub fn human(plan: &Plan, color: bool) -> String {
         return out;
     }
     let _ = writeln!(out, "grokform will perform the following actions on {on}:");
+    let adopted = super::adoption::lines(plan);
+    if !adopted.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.paint(bold, "# recorded in the state, no request to the server:")
+        );
+        for line in adopted {
+            let _ = writeln!(
+                out,
+                "{} {line}",
+                p.paint(AnsiColor::Cyan.on_default(), "  =>")
+            );
+        }
+    }
     let mut section = String::new();
     drift(&mut section, plan, &p);
     if let Some(section) = section.strip_suffix('\n') {
@@ -78,6 +94,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
     notes(&mut out, plan, &p);
     out.push('\n');
     let _ = writeln!(out, "{}", p.paint(bold, &plan.summary().to_string()));
+    if let Some(adopt) = super::adoption::summary(plan) {
+        let _ = writeln!(out, "{}", p.paint(bold, &adopt));
+    }
     out
 }
 

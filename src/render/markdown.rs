@@ -170,6 +170,15 @@ fn head(plan: &Plan) -> String {
         let _ = writeln!(out, "{}", repairs::no_changes(plan));
         return out;
     }
+    let adopted = super::adoption::lines(plan);
+    if !adopted.is_empty() {
+        let _ = writeln!(out, "Recorded in the state, no request to the server:");
+        out.push('\n');
+        for line in adopted {
+            let _ = writeln!(out, "- {}", escape(&line));
+        }
+        out.push('\n');
+    }
     let summary = plan.summary();
     let _ = writeln!(out, "| Action | Count |");
     let _ = writeln!(out, "| --- | ---: |");
@@ -182,6 +191,9 @@ fn head(plan: &Plan) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "**{summary}**");
+    if let Some(adopt) = super::adoption::summary(plan) {
+        let _ = writeln!(out, "**{adopt}**");
+    }
     out
 }
 

@@ -1,6 +1,7 @@
 //! Human, JSON and Markdown views of a plan. Rendering returns strings and never prints, so
 //! `cli` decides where output goes and tests snapshot exactly what users see.
 
+mod adoption;
 mod drift;
 mod human;
 mod lines;

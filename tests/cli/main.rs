@@ -13,6 +13,7 @@ mod common;
 mod emulator_http;
 mod project;
 
+mod adopt;
 mod annotations;
 mod apply;
 mod changes;
@@ -45,6 +46,7 @@ mod long_input;
 mod plan_formats;
 mod recovery;
 mod refresh;
+mod refresh_columns;
 mod remote_journal;
 mod remote_state;
 mod replace;

@@ -8,6 +8,7 @@
 //! `references` (dashboards and shares, which name other entries), `calls` (function calls,
 //! whose params and `depends_on` reference anything) and `warnings`.
 
+mod adopt;
 mod calls;
 mod references;
 mod scalars;
@@ -281,7 +282,7 @@ impl Resolver<'_> {
         let calls = self.calls(m, &shares);
         self.layout_warnings(m, &tables, &layouts);
 
-        let model = Model {
+        let mut model = Model {
             manifest_path,
             root: self.root.clone(),
             manifest_sha256: source::hex(&Sha256::digest(self.text.text().as_bytes())),
@@ -294,7 +295,9 @@ impl Resolver<'_> {
             dashboards,
             shares,
             calls,
+            adoption: Default::default(),
         };
+        model.adoption = self.adoption(m, &model);
         if let Err(cycle) = graph::order(&model.dependencies()) {
             self.cycle(&cycle);
         }
