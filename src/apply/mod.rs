@@ -7,15 +7,17 @@
 //! Safety rules, in the order they matter:
 //! - the state is saved after every successful action, so a failure or an interrupt loses
 //!   nothing that was applied;
-//! - a dashboard create (not idempotent: every POST makes a new dashboard) is recorded as
-//!   `Uncertain` *before* it is sent, and only becomes `Applied` with the answer's ID; if no
-//!   answer comes, the next plan shows the ambiguity instead of silently making a second one.
+//! - a dashboard create (not idempotent: every POST makes a new dashboard) and a function call
+//!   are recorded as `Uncertain` *before* they are sent, and only become `Applied` with the
+//!   answer; if no answer proves what happened, the next plan shows the ambiguity and the next
+//!   apply resolves it (`uncertain`) instead of silently making a second one.
 
 mod actions;
 mod error;
 mod executor;
 mod journal;
 mod report;
+mod uncertain;
 
 pub use error::ApplyError;
 pub use report::{ApplyReport, Completed, Event, Reporter};
@@ -37,7 +39,7 @@ use journal::Journal;
 pub struct ApplyOptions {
     /// At most this many requests in flight.
     pub parallelism: usize,
-    /// Uncertain dashboard creates the user confirmed may be created again.
+    /// Uncertain dashboard creates and calls the user confirmed may be sent again.
     pub confirm_uncertain: Vec<Address>,
 }
 

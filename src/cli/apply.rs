@@ -48,8 +48,9 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
 
-    /// Create this dashboard again although an interrupted earlier create may have made it
-    /// already (repeatable; see the plan's warning).
+    /// Send ADDRESS again although an earlier apply may already have done it: create the
+    /// dashboard without looking it up first, or run the call that is not `idempotent: true`
+    /// (repeatable; see the plan's warning).
     #[arg(long, value_name = "ADDRESS")]
     pub confirm_uncertain: Vec<Address>,
 
