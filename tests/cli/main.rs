@@ -54,5 +54,6 @@ mod stat_cache;
 mod state;
 mod state_cmds;
 mod state_journal;
+mod uncertain;
 mod validate;
 mod validate_property;
