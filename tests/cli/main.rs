@@ -16,6 +16,7 @@ mod project;
 mod annotations;
 mod apply;
 mod changes;
+mod chaos;
 mod client;
 mod compat;
 mod credentials;
