@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::error::{client_error, refused};
-use super::uncertain::Resolution;
+use super::uncertain::{CallResolution, Resolution};
 use super::{ApplyError, Completed, Context, Event};
 use crate::address::{Address, Kind};
 use crate::client::Progress;
@@ -42,7 +42,7 @@ impl Context {
                 None
             }
             (Kind::Call, _) => {
-                self.call(change).await?;
+                note = self.call(change).await?;
                 None
             }
         };
@@ -138,21 +138,33 @@ impl Context {
 
     /// Calls the function with its params filled from the state. Its result is not kept:
     /// the state records that it ran with these inputs, which is what the next plan compares.
-    async fn call(&self, change: &Change) -> Result<(), ApplyError> {
+    /// One an earlier apply left uncertain is checked first (`uncertain`); the note says when
+    /// it was recorded without running.
+    async fn call(&self, change: &Change) -> Result<Option<String>, ApplyError> {
         let address = &change.address;
         let call = &self.model.calls[&address.key];
         let text = serde_json::to_string(&call.params).expect("JSON values serialise");
         let filled = self.journal.fill(address, &text).await?;
         let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&filled)
             .map_err(|e| refused(address, &format!("the filled params are not JSON: {e}")))?;
-        self.check_uncertain_call(change).await?;
+        if self.check_uncertain_call(change).await? == CallResolution::Accept {
+            self.journal
+                .record_applied(&self.model, change, None)
+                .await?;
+            return Ok(Some(
+                "recorded as run without running it again (--accept-uncertain)".into(),
+            ));
+        }
         self.send_once(
             change,
             None,
             self.client.call_function(&call.function, &params),
         )
         .await?;
-        self.journal.record_applied(&self.model, change, None).await
+        self.journal
+            .record_applied(&self.model, change, None)
+            .await?;
+        Ok(None)
     }
 
     /// Creates (or re-creates) a dashboard, marking it uncertain in the saved state while the

@@ -57,8 +57,9 @@ pub enum ApplyError {
          may already have run it"
     )]
     #[diagnostic(help(
-        "if running it twice is harmless, declare `idempotent: true` on `calls.{key}`; otherwise \
-         check the server and run `grokform apply --confirm-uncertain {address}` to run it again"
+        "check the server: if the call did not run, run `grokform apply --confirm-uncertain \
+         {address}` to run it; if it did, `grokform apply --accept-uncertain {address}` records \
+         it as run; if running it twice is harmless, declare `idempotent: true` on `calls.{key}`"
     ))]
     UncertainCall {
         address: Address,

@@ -41,6 +41,8 @@ pub struct ApplyOptions {
     pub parallelism: usize,
     /// Uncertain dashboard creates and calls the user confirmed may be sent again.
     pub confirm_uncertain: Vec<Address>,
+    /// Uncertain calls the user checked did run: recorded as run without running them again.
+    pub accept_uncertain: Vec<Address>,
 }
 
 /// Where changes go: the server and the state store that records them.
@@ -84,6 +86,7 @@ pub async fn apply(
         journal: Journal::new(store.clone(), state),
         changes,
         confirm_uncertain: options.confirm_uncertain.clone(),
+        accept_uncertain: options.accept_uncertain.clone(),
         reporter: reporter.clone(),
         completed: std::sync::Mutex::new(Vec::new()),
     });
@@ -127,6 +130,7 @@ struct Context {
     journal: Journal,
     changes: BTreeMap<Address, Change>,
     confirm_uncertain: Vec<Address>,
+    accept_uncertain: Vec<Address>,
     reporter: Arc<dyn Reporter>,
     /// Successful changes with what the server answered, in completion order.
     completed: std::sync::Mutex<Vec<Completed>>,

@@ -26,6 +26,15 @@ pub(super) enum Resolution {
     Create,
 }
 
+/// What to do about a call.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum CallResolution {
+    /// Run it: it is not uncertain, it is idempotent, or the user confirmed it.
+    Send,
+    /// The user checked that it ran: record it as run without sending it.
+    Accept,
+}
+
 impl Context {
     /// Sends `request` with `address` recorded as uncertain in the saved state while it is out
     /// (with `name` among its attributes, to say what to look for). A definite failure (the
@@ -170,12 +179,22 @@ impl Context {
     }
 
     /// Refuses to send again a call an earlier apply left uncertain, unless the manifest
-    /// declares it `idempotent: true` or the user confirmed it.
-    pub(super) async fn check_uncertain_call(&self, change: &Change) -> Result<(), ApplyError> {
+    /// declares it `idempotent: true` or the user confirmed it; one the user says did run
+    /// (`--accept-uncertain`) is recorded without sending.
+    pub(super) async fn check_uncertain_call(
+        &self,
+        change: &Change,
+    ) -> Result<CallResolution, ApplyError> {
         let address = &change.address;
         let call = &self.model.calls[&address.key];
-        if !change.uncertain || call.idempotent || self.confirm_uncertain.contains(address) {
-            return Ok(());
+        if !change.uncertain {
+            return Ok(CallResolution::Send);
+        }
+        if self.accept_uncertain.contains(address) {
+            return Ok(CallResolution::Accept);
+        }
+        if call.idempotent || self.confirm_uncertain.contains(address) {
+            return Ok(CallResolution::Send);
         }
         Err(ApplyError::UncertainCall {
             address: address.clone(),

@@ -115,7 +115,7 @@ impl Planner<'_> {
                 )
             } else {
                 format!(
-                    "{address}: an earlier apply sent this call and {happened}, so the server may already have run it; apply refuses to run it again unless it is declared `idempotent: true` or you pass `--confirm-uncertain {address}`"
+                    "{address}: an earlier apply sent this call and {happened}, so the server may already have run it; apply refuses to run it again unless it is declared `idempotent: true` or you pass `--confirm-uncertain {address}` (or `--accept-uncertain {address}` if you checked that it ran)"
                 )
             });
             return;

@@ -47,6 +47,11 @@ fn named(project: &TestContext, name: &str) -> Vec<String> {
     ids(&held, "id")
 }
 
+/// `text` with every run of whitespace one space: miette wraps help text at any width.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn apply(project: &TestContext, extra: &[&str]) -> Run {
     let mut args = vec!["apply", "--auto-approve", "--parallelism", "1"];
     args.extend_from_slice(extra);
@@ -300,4 +305,48 @@ fn a_call_refused_outright_is_not_uncertain() {
     );
     apply(&project, &[]).code(0);
     assert_eq!(project.held("calls").len(), 1);
+}
+
+#[test]
+fn an_uncertain_call_checked_to_have_run_is_accepted_without_running() {
+    let project = TestContext::quickstart();
+    let server = project.server();
+    server.add_fault(
+        "POST /public/v1/functions commit-then-fail count=1"
+            .parse()
+            .unwrap(),
+    );
+    apply(&project, &[]).code(1);
+    assert_eq!(project.held("calls").len(), 1, "it ran");
+    let refused = apply(&project, &[]);
+    refused.code(1);
+    assert!(
+        one_line(&refused.stderr).contains(
+            "if it did, `grokform apply --accept-uncertain call.refresh-caches` records it as run"
+        ),
+        "the refusal names both ways out: {}",
+        refused.stderr
+    );
+
+    let run = apply(&project, &["--accept-uncertain", CALL]);
+    run.code(0);
+    assert!(
+        run.stderr
+            .contains("recorded as run without running it again"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(project.held("calls").len(), 1, "not run again");
+    assert!(project.state()["resources"][CALL].get("status").is_none());
+    project.run(&["plan", "--detailed-exitcode"]).code(0);
+
+    let dashboard = apply(&project, &["--accept-uncertain", SALES]);
+    dashboard.code(1);
+    assert!(
+        dashboard
+            .stderr
+            .contains("only calls can be recorded as run"),
+        "{}",
+        dashboard.stderr
+    );
 }
