@@ -1,4 +1,4 @@
-//! A repeatable chaos run: a 40-resource project applied against an emulator that injects
+//! A repeatable chaos run: a 42-resource project applied against an emulator that injects
 //! random faults (drops, 429, 502, 503, commit-then-fail) while `grokform apply` is killed
 //! with SIGKILL at random moments, then re-applied without faults until it converges. It
 //! checks what issue 10 asks of grokform under a hostile environment: it converges, leaves no
@@ -19,6 +19,8 @@ use crate::support::{Server, TestContext, writes_since};
 const TABLES: usize = 10;
 const FILES: usize = 4;
 const CALLS: usize = 6;
+/// Calls not declared idempotent: never sent twice.
+const ONCE_CALLS: usize = 2;
 const KILL_ROUNDS: usize = 4;
 const FAULTY_RUNS: usize = 2;
 const CONVERGENCE_RUNS: usize = 6;
@@ -36,8 +38,9 @@ fn seed() -> u64 {
 }
 
 /// Writes the project: TABLES tables, one dashboard per table (every other one also showing
-/// the next table), a share of each, FILES files and CALLS calls (`idempotent: true`, each
-/// with its own `n` so the emulator's log tells them apart).
+/// the next table), a share of each, FILES files, CALLS calls of `Chaos:Touch` (`idempotent:
+/// true`, each with its own `n` so the emulator's log tells them apart) and ONCE_CALLS calls
+/// of `Chaos:Once` (not idempotent).
 fn write_project(project: &TestContext) {
     let mut manifest = String::from("version: 1\nfiles:\n");
     for f in 0..FILES {
@@ -80,6 +83,11 @@ fn write_project(project: &TestContext) {
             "  c{c}:\n    function: Chaos:Touch\n    params:\n      n: {c}\n      table: ${{table.t{c}.id}}\n    idempotent: true\n"
         ));
     }
+    for o in 0..ONCE_CALLS {
+        manifest.push_str(&format!(
+            "  o{o}:\n    function: Chaos:Once\n    params:\n      o: {o}\n      table: ${{table.t{o}.id}}\n"
+        ));
+    }
     project.write("grokform.yaml", &manifest);
 }
 
@@ -98,17 +106,29 @@ fn state_loads(project: &TestContext, after: &str) {
     }
 }
 
-/// Calls recorded uncertain in the state now (snapshot and journal, as grokform reads it).
-fn uncertain_calls(project: &TestContext) -> Vec<usize> {
-    (0..CALLS)
+/// Calls `call.{prefix}N` (N < count) recorded uncertain in the state now (snapshot and
+/// journal, as grokform reads it).
+fn uncertain_calls(project: &TestContext, prefix: &str, count: usize) -> Vec<usize> {
+    (0..count)
         .filter(|c| {
-            let address = format!("call.c{c}");
+            let address = format!("call.{prefix}{c}");
             let run = project.run(&["state", "show", &address, "--format", "json"]);
             run.code == 0
                 && serde_json::from_str::<Value>(&run.stdout)
                     .is_ok_and(|v| v.to_string().contains("\"status\":\"uncertain\""))
         })
         .collect()
+}
+
+/// How often the emulator ran each `Chaos:Once` call, by `o`.
+fn once_runs(project: &TestContext) -> BTreeMap<usize, usize> {
+    let mut runs = BTreeMap::new();
+    for call in project.held("calls") {
+        if let Some(o) = call["params"]["o"].as_u64() {
+            *runs.entry(o as usize).or_default() += 1;
+        }
+    }
+    runs
 }
 
 fn temp_files(dir: &Path, out: &mut Vec<String>) {
@@ -131,15 +151,25 @@ fn applies_converge_under_random_faults_and_kills_without_duplicates() {
     let project = TestContext::new().with_server(Server::new());
     let server = project.server();
     server.register_function("Chaos:Touch", |_| Ok(serde_json::json!(1)));
+    server.register_function("Chaos:Once", |_| Ok(serde_json::json!(1)));
     write_project(&project);
     project.run(&["validate"]).code(0);
 
-    // Every request may fail; creates and calls may commit and then fail; writes are slowed so
-    // that kills land in the middle of the apply.
+    // Every read and write may fail; creates and idempotent calls may commit and then fail;
+    // writes are slowed so that kills land in the middle of the apply. The calls that are not
+    // idempotent only get answers that prove they did not run (429), so that only a kill can
+    // leave them uncertain, which the user then resolves by looking at the server.
+    let random = |i: u64, rule: &str| format!("{rule} random=0.15 seed={}", seed.wrapping_add(i));
     for rule in [
-        format!("random=0.15 seed={seed}"),
+        random(0, "GET"),
+        random(1, "POST /public/v1/tables"),
+        random(2, "POST /public/v1/dashboards"),
+        random(3, "POST /public/v1/entities"),
+        random(4, "POST /public/v1/files"),
+        random(5, "POST /public/v1/functions/Chaos.Touch"),
         "POST /public/v1/dashboards commit-then-fail count=3".to_string(),
-        "POST /public/v1/functions commit-then-fail count=2".to_string(),
+        "POST /public/v1/functions/Chaos.Touch commit-then-fail count=2".to_string(),
+        "POST /public/v1/functions/Chaos.Once status=429 retry-after=0 count=2".to_string(),
         "POST latency=25".to_string(),
     ] {
         server.add_fault(rule.parse().unwrap());
@@ -148,7 +178,7 @@ fn applies_converge_under_random_faults_and_kills_without_duplicates() {
     // grokform may run it again.
     let mut left_uncertain: BTreeMap<usize, usize> = BTreeMap::new();
     let mut note_uncertain = |project: &TestContext| {
-        for n in uncertain_calls(project) {
+        for n in uncertain_calls(project, "c", CALLS) {
             *left_uncertain.entry(n).or_default() += 1;
         }
     };
@@ -193,7 +223,21 @@ fn applies_converge_under_random_faults_and_kills_without_duplicates() {
     server.clear_faults();
     let mut converged = false;
     for attempt in 0..CONVERGENCE_RUNS {
-        let result = project.run(&["apply", "--auto-approve"]);
+        // As the refusal tells the user: look at the server, then say whether each uncertain
+        // call that is not idempotent ran.
+        let once_runs = once_runs(&project);
+        let mut args: Vec<String> = vec!["apply".into(), "--auto-approve".into()];
+        for o in uncertain_calls(&project, "o", ONCE_CALLS) {
+            let flag = if once_runs.get(&o).is_some_and(|n| *n > 0) {
+                "--accept-uncertain"
+            } else {
+                "--confirm-uncertain"
+            };
+            eprintln!("call.o{o} is uncertain: {flag}");
+            args.extend([flag.to_string(), format!("call.o{o}")]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = project.run(&args);
         adoptions += result
             .stderr
             .matches("created by an interrupted apply")
@@ -282,6 +326,16 @@ fn applies_converge_under_random_faults_and_kills_without_duplicates() {
             allowed - 1
         );
         assert!(resources.contains_key(&format!("call.c{c}")));
+    }
+
+    let once = once_runs(&project);
+    for o in 0..ONCE_CALLS {
+        assert_eq!(
+            once.get(&o).copied().unwrap_or(0),
+            1,
+            "call.o{o} (not idempotent) ran exactly once (seed {seed})"
+        );
+        assert!(resources.contains_key(&format!("call.o{o}")));
     }
 
     let mut tmp = Vec::new();
