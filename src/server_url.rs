@@ -67,9 +67,8 @@ impl ServerUrl {
             )
         })?;
         if !url.username().is_empty() || url.password().is_some() {
-            let host = url.host_str().unwrap_or("");
             return Err(error(
-                format!("{}://{host}", url.scheme()),
+                shown_text(&without_userinfo(trimmed)),
                 ServerUrlProblem::Credentials,
             ));
         }
@@ -188,6 +187,10 @@ mod tests {
             let error = ServerUrl::parse(text).unwrap_err();
             assert!(!error.to_string().contains("s3cret"), "{error}");
         }
+        // What is shown still names the server the user meant: port and path kept.
+        let error = ServerUrl::parse("http://me:s3cret@localhost:8080/api").unwrap_err();
+        assert_eq!(error.url, "http://localhost:8080/api");
+        assert_eq!(error.problem, ServerUrlProblem::Credentials);
         assert_eq!(
             ServerUrl::canonical("https://bot:s3cret@DG.example.com/api/"),
             "https://dg.example.com/api"

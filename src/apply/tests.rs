@@ -77,6 +77,7 @@ async fn concurrent_actions_share_saves_but_each_is_saved_before_its_dependents_
     let plan = plan::plan(
         &model,
         &state,
+        &plan::Observed::default(),
         &PlanOptions {
             server: emulator.url(),
             environment: None,

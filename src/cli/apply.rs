@@ -40,11 +40,17 @@ pub struct Args {
     #[arg(long = "replace", value_name = "ADDRESS", conflicts_with = "plan_file")]
     pub replace: Vec<Address>,
 
+    /// Read every managed object back from the server first and plan the repair of what was
+    /// changed outside grokform (`--refresh=false`: plan from the state alone). A saved plan
+    /// is applied as reviewed, never refreshed again.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set, conflicts_with = "plan_file")]
+    pub refresh: bool,
+
     /// Do not ask for confirmation (required when standard input is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
 
-    /// At most N requests in flight.
+    /// At most N requests in flight (and objects read at once while refreshing).
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
 
@@ -126,16 +132,21 @@ async fn apply_locked(
             plan::check_columns(&saved, &session.model)?;
             saved
         }
-        None => plan::plan(
-            &session.model,
-            &state,
-            &PlanOptions {
-                server: session.server.clone(),
-                environment: session.model.environment.clone(),
-                targets: args.targets.clone(),
-                replace: args.replace.clone(),
-            },
-        )?,
+        None => {
+            let observed =
+                super::observe::observe(session, &state, args.refresh, args.parallelism).await;
+            plan::plan(
+                &session.model,
+                &state,
+                &observed,
+                &PlanOptions {
+                    server: session.server.clone(),
+                    environment: session.model.environment.clone(),
+                    targets: args.targets.clone(),
+                    replace: args.replace.clone(),
+                },
+            )?
+        }
     };
     if !plan.has_changes() {
         if args.format == ReportFormat::Human {

@@ -10,6 +10,7 @@ mod diagnostics;
 mod emulator;
 mod force_unlock;
 mod init;
+mod observe;
 mod plan;
 mod progress;
 mod refresh;

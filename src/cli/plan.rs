@@ -45,6 +45,16 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Read every managed object back from the server first and plan the repair of what was
+    /// changed outside grokform (`--refresh=false`: plan from the state alone, without reading
+    /// the server).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub refresh: bool,
+
+    /// At most N objects read at once while refreshing.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+
     /// Hold the state lock while planning (apply always does).
     #[arg(long)]
     pub lock: bool,
@@ -86,12 +96,14 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             targets: args.targets.clone(),
             replace: args.replace.clone(),
         };
-        let plan = plan::plan(&session.model, &state, &options)?;
+        let observed =
+            super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
+        let plan = plan::plan(&session.model, &state, &observed, &options)?;
         print_plan(&plan, args.format);
         if let Some(out) = &args.out {
             save(&plan, out)?;
             anstream::eprintln!(
-                "Saved the plan to {}; apply it with `grokform apply {}`.",
+                "Saved the plan to `{}`; apply it with `grokform apply {}`.",
                 out.display(),
                 out.display()
             );

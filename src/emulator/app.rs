@@ -26,6 +26,16 @@ pub struct RequestRecord {
     pub status: u16,
 }
 
+impl RequestRecord {
+    /// Whether the request only reads: a GET or HEAD, or the files' sync route, a POST that
+    /// answers ETags and contents and changes nothing (refreshes use it).
+    pub fn is_read(&self) -> bool {
+        self.method == "GET"
+            || self.method == "HEAD"
+            || (self.method == "POST" && self.path.starts_with("/public/v1/files/sync/"))
+    }
+}
+
 /// The request log: the most recent requests in arrival order, bounded so a long-running
 /// emulator does not grow without end.
 #[derive(Debug, Default)]

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::Action;
+use super::{Action, Drift};
 use crate::address::Address;
 use crate::layout::ViewerChange;
 
@@ -45,6 +45,11 @@ pub struct Change {
     /// hold the object. Apply refuses such a plan until the user resolves it.
     #[serde(default)]
     pub uncertain: bool,
+    /// What a refresh saw changed outside grokform on this address: the drift this change
+    /// repairs, and drift it leaves alone (ignored, or a grant added by hand); empty without a
+    /// refresh.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
     /// The hash apply records in the state for this address (empty for deletes and forgets).
     pub inputs_hash: String,
 }

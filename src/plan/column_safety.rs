@@ -184,7 +184,7 @@ fn dropped_in_use(model: &Model, change: &Change) -> Vec<ColumnInUse> {
 mod tests {
     use super::*;
     use crate::plan::testing::{Fixture, applied, empty_state, options};
-    use crate::plan::{PlanError, PlanOptions, plan};
+    use crate::plan::{Observed, PlanError, PlanOptions, plan};
     use crate::state::State;
 
     /// A layout as Datagrok exports it: a grid and a titled bar chart over `orders`.
@@ -200,7 +200,7 @@ mod tests {
     }
 
     fn refused(fixture: &Fixture, state: &State, options: &PlanOptions) -> ColumnsInUse {
-        match plan(&fixture.model(), state, options) {
+        match plan(&fixture.model(), state, &Observed::default(), options) {
             Err(PlanError::ColumnsInUse(error)) => error,
             other => panic!("expected a refusal, got {other:?}"),
         }
@@ -248,7 +248,7 @@ mod tests {
         let (mut fixture, state) = applied_with_viewers();
         // `customers` still has `id`; an added (`extra2`) or reordered column breaks nothing
         fixture.table_csv("orders", "note,amount,extra2\n1,5,a\n");
-        let plan = plan(&fixture.model(), &state, &options()).unwrap();
+        let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
         assert_eq!(plan.changes[2].address, Address::table("orders"));
         assert_eq!(
             plan.changes[2].csv.as_ref().unwrap().removed_columns,
@@ -266,7 +266,7 @@ mod tests {
             .get_mut("orders")
             .unwrap()
             .allow_column_removal = true;
-        let plan = plan(&fixture.model(), &state, &options()).unwrap();
+        let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
         assert_eq!(plan.changes[2].action, Action::Update);
         assert!(
             plan.warnings.contains(&"table.orders drops column `amount`, used by viewer `Grid` of layout `overview` in dashboard.overview; uploaded anyway (`allow_column_removal: true`): the viewer will show nothing".to_string()),
@@ -283,9 +283,17 @@ mod tests {
             targets: vec![Address::file("raw-sales")],
             ..options()
         };
-        assert!(plan(&fixture.model(), &state, &targeted).is_ok());
+        assert!(plan(&fixture.model(), &state, &Observed::default(), &targeted).is_ok());
         // a first upload has no old header to lose
-        assert!(plan(&fixture.model(), &empty_state(), &options()).is_ok());
+        assert!(
+            plan(
+                &fixture.model(),
+                &empty_state(),
+                &Observed::default(),
+                &options()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -298,7 +306,7 @@ mod tests {
             .get_mut("orders")
             .unwrap()
             .allow_column_removal = true;
-        let saved = plan(&allowed, &state, &options()).unwrap();
+        let saved = plan(&allowed, &state, &Observed::default(), &options()).unwrap();
         assert_eq!(check_saved(&saved, &allowed), Ok(()));
         let error = check_saved(&saved, &fixture.model()).unwrap_err();
         assert_eq!(error.uses.len(), 2);

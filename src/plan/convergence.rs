@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::testing::{Fixture, applied, empty_state, options};
-use super::{Action, plan};
+use super::{Action, Observed, plan};
 use crate::model::{Access, RunPolicy};
 
 #[derive(Clone, Debug)]
@@ -94,7 +94,7 @@ proptest! {
         for edit in &edits {
             apply_edit(&mut fixture, edit);
             state = applied(&fixture.model(), &state);
-            let next = plan(&fixture.model(), &state, &options()).unwrap();
+            let next = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
             let pending: Vec<String> = next
                 .changes
                 .iter()

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::attributes::{self, inputs_hash};
 use super::planner::plural;
-use super::{Action, Change, CsvChange, UNKNOWN};
+use super::{Action, Change, CsvChange, Drift, UNKNOWN, repair};
 use crate::address::{Address, Kind};
 use crate::model::{Model, RunPolicy};
 use crate::state::{ResourceState, ResourceStatus};
@@ -27,6 +27,8 @@ pub(super) struct Planner<'a> {
     pub(super) after: Attributes,
     /// `--replace` names this address.
     pub(super) replace: bool,
+    /// What the refresh saw changed outside grokform (`repair`); empty without a refresh.
+    pub(super) drift: Vec<Drift>,
 }
 
 impl Planner<'_> {
@@ -44,6 +46,7 @@ impl Planner<'_> {
             csv: None,
             warnings: vec![],
             uncertain: false,
+            drift: self.drift.clone(),
             inputs_hash: inputs_hash(self.model, self.address).unwrap_or_default(),
         };
         match self.recorded {
@@ -75,6 +78,7 @@ impl Planner<'_> {
                     Kind::Share => self.share(recorded, &mut change),
                     Kind::Call => self.call(recorded, &mut change),
                 }
+                repair::repair(&mut change);
                 if self.replace {
                     self.force(&mut change);
                 }
@@ -183,11 +187,22 @@ impl Planner<'_> {
     }
 
     fn dashboard(&self, recorded: &ResourceState, change: &mut Change) {
+        if let Some(deleted) = repair::dashboard_deleted(&change.drift) {
+            // Nothing is left to replace (no old URL stays): the manifest's dashboard is
+            // created anew, and what holds its ID follows as for any create.
+            change.action = Action::Create;
+            change.reasons = vec![format!(
+                "changed outside grokform ({}): created anew, under a new URL",
+                deleted.kind
+            )];
+            return;
+        }
         let mut reasons = std::mem::take(&mut change.reasons);
         if self.replace {
             // the only way to replace a dashboard: a new one, as for any other reason below
             reasons.push(REPLACE_REQUESTED.into());
         }
+        reasons.extend(repair::dashboard_reasons(&change.drift));
         if self.differs(recorded, "name") {
             reasons.push(format!(
                 "name changed: `{}` → `{}`",

@@ -142,7 +142,7 @@ pub fn check_fresh(
 mod tests {
     use super::*;
     use crate::plan::testing::{Fixture, applied};
-    use crate::plan::{PlanOptions, plan};
+    use crate::plan::{Observed, PlanOptions, plan};
 
     /// Options as `cli` builds them: the environment is the model's.
     fn options(model: &Model) -> PlanOptions {
@@ -158,7 +158,7 @@ mod tests {
     fn a_fresh_plan_passes() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options(&model)).unwrap();
+        let saved = plan(&model, &state, &Observed::default(), &options(&model)).unwrap();
         assert_eq!(
             check_fresh(&saved, &model, &state, "https://dg.example.com/api/"),
             Ok(())
@@ -168,7 +168,13 @@ mod tests {
     #[test]
     fn a_plan_made_before_the_first_apply_stays_fresh_until_someone_applies() {
         let model = Fixture::sales().model();
-        let saved = plan(&model, &State::new(), &options(&model)).unwrap();
+        let saved = plan(
+            &model,
+            &State::new(),
+            &Observed::default(),
+            &options(&model),
+        )
+        .unwrap();
         // Another run with no state yet invents another lineage: still the same (empty) state.
         assert_eq!(
             check_fresh(&saved, &model, &State::new(), "https://dg.example.com/api"),
@@ -189,7 +195,7 @@ mod tests {
     fn says_exactly_what_went_stale() {
         let model = Fixture::sales().model();
         let state = applied(&model, &State::new());
-        let saved = plan(&model, &state, &options(&model)).unwrap();
+        let saved = plan(&model, &state, &Observed::default(), &options(&model)).unwrap();
 
         let mut moved = state.clone();
         moved.serial += 1;

@@ -49,7 +49,8 @@ fn dashboard(plan: &Plan) -> &Change {
 fn a_layout_exported_again_unchanged_plans_nothing() {
     let (mut fixture, state) = exported();
     fixture.layout(&exported_again());
-    let plan = plan(&fixture.model(), &state, &options()).expect("the plan succeeds");
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     assert!(
         !plan.has_changes(),
         "{}",
@@ -122,7 +123,8 @@ fn as_written_before_normalising(fixture: &Fixture, state: &mut State) {
 fn a_state_from_before_normalising_plans_nothing() {
     let (fixture, mut state) = exported();
     as_written_before_normalising(&fixture, &mut state);
-    let plan = plan(&fixture.model(), &state, &options()).expect("the plan succeeds");
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     assert!(
         !plan.has_changes(),
         "{}",
@@ -131,7 +133,8 @@ fn a_state_from_before_normalising_plans_nothing() {
 
     let mut again = Fixture::sales();
     again.layout(&exported_again());
-    let plan = super::plan(&again.model(), &state, &options()).expect("the plan succeeds");
+    let plan = super::plan(&again.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     assert!(
         !plan.has_changes(),
         "a re-export against an old state: {}",
@@ -149,7 +152,8 @@ fn a_plan_saved_before_normalising_and_applied_after_leaves_nothing_to_do() {
     let address = Address::dashboard("overview");
     state.resources.get_mut(&address).unwrap().inputs_hash =
         legacy.resources[&address].inputs_hash.clone();
-    let plan = plan(&fixture.model(), &state, &options()).expect("the plan succeeds");
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     assert!(
         !plan.has_changes(),
         "{}",
@@ -162,7 +166,8 @@ fn a_real_edit_against_a_state_from_before_normalising_is_a_change() {
     let (mut fixture, mut state) = exported();
     as_written_before_normalising(&fixture, &mut state);
     fixture.layout(&EXPORTED.replace("\"Revenue by region\"", "\"Revenue per region\""));
-    let plan = plan(&fixture.model(), &state, &options()).expect("the plan succeeds");
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     let change = dashboard(&plan);
     assert_eq!(change.action, Action::Replace);
     assert_eq!(change.reasons, ["layout changed"]);
@@ -176,7 +181,8 @@ fn a_real_edit_against_a_state_from_before_normalising_is_a_change() {
 fn a_viewer_edit_replaces_the_dashboard_with_a_summary() {
     let (mut fixture, state) = exported();
     fixture.layout(&EXPORTED.replace("\"Revenue by region\"", "\"Revenue per region\""));
-    let plan = plan(&fixture.model(), &state, &options()).expect("the plan succeeds");
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     let change = dashboard(&plan);
     assert_eq!(change.action, Action::Replace);
     assert_eq!(change.reasons, ["layout changed"]);
@@ -220,7 +226,8 @@ fn a_plan_without_layout_changes_has_no_summary_field() {
     let mut changed = Fixture::sales();
     changed.layout(EXPORTED);
     changed.table_csv("orders", "id,amount\n1,5\n2,7\n");
-    let plan = plan(&changed.model(), &state, &options()).expect("the plan succeeds");
+    let plan = plan(&changed.model(), &state, &Observed::default(), &options())
+        .expect("the plan succeeds");
     assert!(plan.has_changes());
     assert!(!crate::render::json(&plan).contains("layout_summary"));
 }

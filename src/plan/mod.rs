@@ -1,7 +1,8 @@
-//! The planner: a pure function from the model and the state to a [`Plan`]. It has no clock,
-//! no environment, no file system and no network, so that every decision about what `apply`
-//! will do can be tested from plain values, and so that a saved plan (`plan --out FILE`) is
-//! nothing but this data serialised (`render::json`).
+//! The planner: a pure function from the model, the state and what a refresh observed on the
+//! server ([`Observed`], whose drift becomes repair changes in `repair`) to a [`Plan`]. It has
+//! no clock, no environment, no file system and no network, so that every decision about what
+//! `apply` will do can be tested from plain values, and so that a saved plan
+//! (`plan --out FILE`) is nothing but this data serialised (`render::json`).
 //!
 //! The applier records, for every address it applies, exactly [`desired_attributes`] (with the
 //! real IDs) and [`inputs_hash`]; the next plan compares against those, which keeps planner and
@@ -18,6 +19,7 @@ mod moved;
 mod observed;
 mod planner;
 mod removed;
+mod repair;
 pub(crate) mod saved;
 mod schema;
 mod summary;
@@ -97,6 +99,24 @@ pub struct Plan {
     /// Plan-level warnings (forgets, replaced dashboard URLs, partial plans…), sorted and
     /// deduplicated; each names the address it is about.
     pub warnings: Vec<String>,
+    /// What the refresh before this plan could not check: capability notes ("dashboards on
+    /// this server cannot be verified …") and unverified addresses with why, sorted. Never
+    /// failures: those objects are planned from the state alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The refresh this plan was made after; absent when the server was not read
+    /// (`--refresh=false`, or a plan made before refreshes existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<RefreshOutcome>,
+}
+
+/// What the refresh before a plan read, beyond the drift its changes carry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshOutcome {
+    /// The addresses it could not verify (sorted); the plan's notes say why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified: Vec<Address>,
 }
 
 impl Plan {
@@ -127,3 +147,6 @@ mod layout_tests;
 
 #[cfg(test)]
 mod convergence;
+
+#[cfg(test)]
+mod repair_tests;

@@ -24,6 +24,10 @@ pub struct Observed {
     pub notes: Vec<String>,
     /// Grants on managed dashboards that no share of the state records, sorted.
     pub unmanaged_grants: Vec<UnmanagedGrant>,
+    /// Whether a refresh produced this at all: `false` for `Observed::default()`, the
+    /// server not read. Not serialised: a report exists only when a refresh ran.
+    #[serde(skip)]
+    pub refreshed: bool,
 }
 
 /// What the refresh saw for one address.

@@ -7,8 +7,12 @@ use super::attributes::{desired_attributes, inputs};
 use super::column_safety;
 use super::diff::Planner;
 use super::removed::removed;
+use super::repair;
 use super::targeting::targeted;
-use super::{Action, Change, FORMAT_VERSION, Plan, PlanError, PlanOptions, StateRef};
+use super::{
+    Action, Change, FORMAT_VERSION, Observed, Plan, PlanError, PlanOptions, RefreshOutcome,
+    StateRef,
+};
 use crate::address::{Address, Kind};
 use crate::graph;
 use crate::manifest::problem::did_you_mean;
@@ -19,7 +23,12 @@ use crate::state::State;
 /// Plans `model` against `state` for `options.server`. Pure: no clock, env, fs or network.
 /// Refuses (rather than plan around) a `--replace` of an address the manifest lacks, and an
 /// upload that drops a column a dashboard's layout uses (`column_safety`).
-pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan, PlanError> {
+pub fn plan(
+    model: &Model,
+    state: &State,
+    observed: &Observed,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
     check_replace(model, state, &options.replace)?;
     let mut deps = model.dependencies();
     for address in state.resources.keys() {
@@ -42,10 +51,15 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
                 recorded: state.resources.get(address),
                 after,
                 replace: options.replace.contains(address),
+                drift: repair::drift_of(observed, address),
             }
             .plan()
         } else {
-            removed(address, &state.resources[address])
+            // Leaving it alone repairs nothing; what the refresh saw is still shown.
+            let mut change = removed(address, &state.resources[address]);
+            change.drift = repair::drift_of(observed, address);
+            repair::already_deleted(&mut change);
+            change
         };
         planned.insert(address.clone(), change);
     }
@@ -88,6 +102,10 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
         },
         inputs: inputs(model),
         targets: options.targets.clone(),
+        notes: repair::notes(observed, &changes),
+        refresh: observed.refreshed.then(|| RefreshOutcome {
+            unverified: repair::unverified(observed, &changes),
+        }),
         changes,
         warnings: warnings.into_iter().collect(),
     })

@@ -18,6 +18,7 @@ fn a_replaced_dashboard_is_created_anew_and_its_shares_follow() {
     let plan = plan(
         &fixture.model(),
         &state,
+        &Observed::default(),
         &replacing(&["dashboard.overview"]),
     )
     .unwrap();
@@ -54,7 +55,13 @@ fn a_replaced_dashboard_is_created_anew_and_its_shares_follow() {
 #[test]
 fn a_replaced_table_is_uploaded_again_and_keeps_its_dashboards() {
     let (fixture, state) = baseline();
-    let plan = plan(&fixture.model(), &state, &replacing(&["table.orders"])).unwrap();
+    let plan = plan(
+        &fixture.model(),
+        &state,
+        &Observed::default(),
+        &replacing(&["table.orders"]),
+    )
+    .unwrap();
     assert_eq!(
         actions(&plan),
         [
@@ -85,6 +92,7 @@ fn files_shares_and_calls_are_redone_in_place() {
     let plan = plan(
         &fixture.model(),
         &state,
+        &Observed::default(),
         &replacing(&["file.raw-sales", "share.overview.Managers", "call.refresh"]),
     )
     .unwrap();
@@ -126,6 +134,7 @@ fn an_address_that_changes_anyway_keeps_its_action_and_gains_the_reason() {
     let plan = plan(
         &fixture.model(),
         &state,
+        &Observed::default(),
         &replacing(&["table.orders", "share.overview.Managers"]),
     )
     .unwrap();
@@ -151,6 +160,7 @@ fn a_forced_replacement_converges() {
     let forced = plan(
         &model,
         &state,
+        &Observed::default(),
         &replacing(&["dashboard.overview", "table.customers"]),
     )
     .unwrap();
@@ -159,7 +169,7 @@ fn a_forced_replacement_converges() {
         after.resources[&Address::dashboard("overview")].remote_id,
         state.resources[&Address::dashboard("overview")].remote_id
     );
-    let next = plan(&model, &after, &options()).unwrap();
+    let next = plan(&model, &after, &Observed::default(), &options()).unwrap();
     assert!(!next.has_changes(), "{:?}", actions(&next));
 }
 
@@ -169,6 +179,7 @@ fn an_address_never_applied_is_created_with_a_warning() {
     let plan = plan(
         &fixture.model(),
         &super::testing::empty_state(),
+        &Observed::default(),
         &replacing(&["dashboard.overview"]),
     )
     .unwrap();
@@ -190,7 +201,7 @@ fn with_targets_the_replaced_address_and_its_dependencies_are_planned() {
         targets: vec!["table.customers".parse().unwrap()],
         ..replacing(&["dashboard.overview"])
     };
-    let plan = plan(&fixture.model(), &state, &options).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options).unwrap();
     assert_eq!(
         actions(&plan),
         [
@@ -214,6 +225,7 @@ fn an_unknown_address_is_refused_with_the_closest_one() {
     let error = plan(
         &fixture.model(),
         &state,
+        &Observed::default(),
         &replacing(&["dashboard.overveiw"]),
     )
     .unwrap_err();
@@ -228,7 +240,13 @@ fn an_unknown_address_is_refused_with_the_closest_one() {
         error.to_string(),
         "`--replace dashboard.overveiw`: no resource of the manifest or the state has this address"
     );
-    let error = plan(&fixture.model(), &state, &replacing(&["call.zzzzzz"])).unwrap_err();
+    let error = plan(
+        &fixture.model(),
+        &state,
+        &Observed::default(),
+        &replacing(&["call.zzzzzz"]),
+    )
+    .unwrap_err();
     assert!(matches!(
         error,
         PlanError::ReplaceUnknown { hint: None, .. }
@@ -240,7 +258,13 @@ fn an_address_removed_from_the_manifest_is_refused() {
     let (mut fixture, state) = baseline();
     fixture.remove_share("overview", "Managers");
     let model = fixture.model();
-    let error = plan(&model, &state, &replacing(&["share.overview.Managers"])).unwrap_err();
+    let error = plan(
+        &model,
+        &state,
+        &Observed::default(),
+        &replacing(&["share.overview.Managers"]),
+    )
+    .unwrap_err();
     assert_eq!(
         error.to_string(),
         "`--replace share.overview.Managers`: `share.overview.Managers` is no longer in the manifest, so there is nothing to replace it with"

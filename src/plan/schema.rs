@@ -29,7 +29,7 @@ mod tests {
     use std::path::Path;
 
     use crate::plan::testing::{Fixture, applied};
-    use crate::plan::{PlanOptions, plan};
+    use crate::plan::{Observed, PlanOptions, plan};
     use crate::state::State;
 
     /// The JSON Schema of [`Plan`](crate::plan::Plan): what `schema/plan.schema.json` must hold.
@@ -63,12 +63,18 @@ mod tests {
             targets: vec![],
             replace: vec![],
         };
-        let first = plan(&model, &State::new(), &options).unwrap();
+        let first = plan(&model, &State::new(), &Observed::default(), &options).unwrap();
         let mut changed = Fixture::sales();
         changed.table_csv("orders", "id,amount,discount\n1,5,0\n2,6,1\n");
         changed.layout("{\"#type\":\"ViewLayout\",\"table\":\"${table.orders.id}\",\"x\":2}");
         changed.remove_share("overview", "Managers");
-        let second = plan(&changed.model(), &applied(&model, &State::new()), &options).unwrap();
+        let second = plan(
+            &changed.model(),
+            &applied(&model, &State::new()),
+            &Observed::default(),
+            &options,
+        )
+        .unwrap();
         for p in [first, second] {
             let text = crate::render::json(&p);
             let value: serde_json::Value = serde_json::from_str(&text).unwrap();

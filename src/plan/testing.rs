@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::attributes::sha256_hex;
-use super::{Action, Change, Plan, PlanOptions, desired_attributes, plan};
+use super::{Action, Change, Observed, Plan, PlanOptions, desired_attributes, plan};
 use crate::address::{Address, Kind};
 use crate::model::{
     Access, Call, CsvSummary, Dashboard, File, Layout, Model, RunPolicy, Share, Source,
@@ -188,7 +188,7 @@ impl Fixture {
 /// What the real applier must do, in miniature: plans `model` against `state` and records
 /// every change as apply would, with deterministic fake IDs (`<kind>-<key>-<serial>`).
 pub(crate) fn applied(model: &Model, state: &State) -> State {
-    let plan = plan(model, state, &options()).unwrap();
+    let plan = plan(model, state, &Observed::default(), &options()).unwrap();
     recorded(model, state, &plan)
 }
 

@@ -11,7 +11,7 @@ use crate::state::{ResourceStatus, State};
 #[test]
 fn first_plan_creates_everything_in_dependency_order() {
     let model = Fixture::sales().model();
-    let plan = plan(&model, &State::new(), &options()).unwrap();
+    let plan = plan(&model, &State::new(), &Observed::default(), &options()).unwrap();
     assert_eq!(
         actions(&plan),
         [
@@ -50,11 +50,14 @@ fn first_plan_creates_everything_in_dependency_order() {
 #[test]
 fn an_applied_plan_leaves_nothing_to_do() {
     let (fixture, state) = baseline();
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert!(!plan.has_changes(), "{:#?}", actions(&plan));
     assert_eq!(plan.summary().no_op, 7);
     let text = crate::render::human(&plan, false);
-    assert!(text.contains("No changes. The server matches the manifest."));
+    // planned without a refresh: nothing is claimed about the server
+    assert!(text.contains(
+        "No changes. The manifest matches the state; the server was not read (--refresh=false)."
+    ));
     assert!(text.starts_with(&format!(
         "grokform plan for {SERVER} (environment: staging)"
     )));
@@ -64,7 +67,7 @@ fn an_applied_plan_leaves_nothing_to_do() {
 fn table_data_change_updates_in_place_and_leaves_the_dashboard() {
     let (mut fixture, state) = baseline();
     fixture.table_csv("orders", "id,amount,discount\n1,5,0\n2,6,1\n3,7,0\n");
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let orders = change(&plan, "table.orders");
     assert_eq!(orders.action, Action::Update);
     assert_eq!(orders.reasons, ["data changed"]);
@@ -96,7 +99,7 @@ fn table_rename_replaces_it_and_the_dashboards_that_show_it() {
     let (mut fixture, state) = baseline();
     let csv = "id,amount\n1,5\n2,6\n";
     fixture.table("orders", "JohnDoe:Sales:AllOrders", csv);
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(change(&plan, "table.orders").action, Action::Replace);
     assert_eq!(change(&plan, "table.customers").action, Action::NoOp);
     let dashboard = change(&plan, "dashboard.overview");
@@ -129,7 +132,7 @@ fn table_rename_replaces_it_and_the_dashboards_that_show_it() {
 fn layout_change_replaces_the_dashboard_with_a_diff() {
     let (mut fixture, state) = baseline();
     fixture.layout(&LAYOUT.replace("\"bar\"", "\"line\""));
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let dashboard = change(&plan, "dashboard.overview");
     assert_eq!(dashboard.action, Action::Replace);
     assert_eq!(dashboard.reasons, ["layout changed"]);
@@ -150,7 +153,7 @@ fn removed_resources_are_forgotten_or_deleted_with_warnings() {
     let model = fixture.model_mut();
     model.files.clear();
     model.calls.clear();
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(change(&plan, "file.raw-sales").action, Action::Delete);
     let share = change(&plan, "share.overview.Managers");
     assert_eq!(share.action, Action::Forget);
@@ -175,7 +178,7 @@ fn removed_dashboard_and_table_are_forgotten() {
     model.dashboards.clear();
     model.shares.clear();
     model.tables.remove("customers");
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(change(&plan, "dashboard.overview").action, Action::Forget);
     assert_eq!(change(&plan, "table.customers").action, Action::Forget);
     assert!(plan.warnings.iter().any(|w| w.starts_with(
@@ -193,7 +196,7 @@ fn share_access_changes_update_and_warn_on_downgrade() {
     let (mut fixture, state) = baseline();
     fixture.share("overview", "Analysts", Access::Edit);
     fixture.share("overview", "Managers", Access::View);
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let up = change(&plan, "share.overview.Analysts");
     assert_eq!(
         (up.action, up.reasons.clone()),
@@ -220,7 +223,7 @@ fn file_content_updates_and_path_replaces() {
     let model = fixture.model_mut();
     let file = model.files.get_mut("raw-sales").unwrap();
     file.source.sha256 = "0".repeat(64);
-    let plan1 = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan1 = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let file = change(&plan1, "file.raw-sales");
     assert_eq!(
         (file.action, file.reasons.clone()),
@@ -229,7 +232,7 @@ fn file_content_updates_and_path_replaces() {
 
     let model = fixture.model_mut();
     model.files.get_mut("raw-sales").unwrap().path = "Sales/raw/2026.csv".into();
-    let plan2 = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan2 = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let file = change(&plan2, "file.raw-sales");
     assert_eq!(file.action, Action::Replace);
     assert_eq!(
@@ -245,7 +248,7 @@ fn calls_run_always_or_on_change() {
     let (mut fixture, state) = baseline();
     assert_eq!(
         change(
-            &plan(&fixture.model(), &state, &options()).unwrap(),
+            &plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap(),
             "call.refresh"
         )
         .action,
@@ -254,13 +257,13 @@ fn calls_run_always_or_on_change() {
 
     let call = fixture.model_mut().calls.get_mut("refresh").unwrap();
     call.params.insert("force".into(), true.into());
-    let p = plan(&fixture.model(), &state, &options()).unwrap();
+    let p = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(change(&p, "call.refresh").reasons, ["params changed"]);
 
     let call = fixture.model_mut().calls.get_mut("refresh").unwrap();
     call.params.remove("force");
     call.function = "Demo:Refresh".into();
-    let p = plan(&fixture.model(), &state, &options()).unwrap();
+    let p = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(
         change(&p, "call.refresh").reasons,
         ["function changed: `Demo:RefreshCaches` → `Demo:Refresh`"]
@@ -269,7 +272,7 @@ fn calls_run_always_or_on_change() {
     let call = fixture.model_mut().calls.get_mut("refresh").unwrap();
     call.function = "Demo:RefreshCaches".into();
     call.run = RunPolicy::Always;
-    let p = plan(&fixture.model(), &state, &options()).unwrap();
+    let p = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(change(&p, "call.refresh").action, Action::Run);
     assert_eq!(change(&p, "call.refresh").reasons, ["run: always"]);
 }
@@ -301,7 +304,7 @@ fn an_interrupted_dashboard_create_is_shown_as_uncertain() {
         .unwrap();
     dashboard.status = ResourceStatus::Uncertain;
     dashboard.remote_id = None;
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let dashboard = change(&plan, "dashboard.overview");
     assert_eq!(
         (dashboard.action, dashboard.uncertain, dashboard.sign()),
@@ -332,7 +335,7 @@ fn targets_keep_what_they_depend_on() {
         "share.overview.Analysts".parse().unwrap(),
         "table.nope".parse().unwrap(),
     ];
-    let plan = plan(&fixture.model(), &state, &options).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options).unwrap();
     assert_eq!(
         actions(&plan),
         [
@@ -356,8 +359,8 @@ fn targets_keep_what_they_depend_on() {
 fn planning_is_deterministic() {
     let (mut fixture, state) = baseline();
     fixture.layout(&LAYOUT.replace("amount", "total"));
-    let a = plan(&fixture.model(), &state, &options()).unwrap();
-    let b = plan(&fixture.model(), &state, &options()).unwrap();
+    let a = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
+    let b = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     assert_eq!(a, b);
     assert_eq!(crate::render::json(&a), crate::render::json(&b));
 }
@@ -367,7 +370,7 @@ fn a_plan_holds_no_credentials_from_the_server_url() {
     let (fixture, state) = baseline();
     let mut options = options();
     options.server = "https://bot:s3cret@dg.example.com/api".into();
-    let plan = plan(&fixture.model(), &state, &options).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options).unwrap();
     assert_eq!(plan.server, SERVER);
     assert!(!crate::render::json(&plan).contains("s3cret"));
     assert_eq!(
@@ -379,7 +382,7 @@ fn a_plan_holds_no_credentials_from_the_server_url() {
 #[test]
 fn the_plan_serialises_with_its_format_version() {
     let (fixture, state) = baseline();
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let value: serde_json::Value = serde_json::from_str(&crate::render::json(&plan)).unwrap();
     assert_eq!(value["format_version"], FORMAT_VERSION);
     assert_eq!(value["state"]["serial"], state.serial);

@@ -13,7 +13,7 @@ fn an_uncertain_call_is_shown_with_what_its_request_got() {
     call.status = ResourceStatus::Uncertain;
     call.attributes
         .insert(REQUEST_OUTCOME.into(), "answered 502 Bad Gateway".into());
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let refresh = change(&plan, "call.refresh");
     assert_eq!(
         (refresh.action, refresh.uncertain, refresh.sign()),
@@ -46,7 +46,7 @@ fn an_uncertain_idempotent_call_is_planned_to_run_again() {
         .idempotent = true;
     let call = state.resources.get_mut(&Address::call("refresh")).unwrap();
     call.status = ResourceStatus::Uncertain;
-    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap();
     let refresh = change(&plan, "call.refresh");
     assert!(refresh.uncertain);
     assert!(

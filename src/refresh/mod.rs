@@ -154,6 +154,7 @@ pub async fn refresh(client: &Client, state: &State, options: &RefreshOptions) -
     }
     observed.unmanaged_grants.sort();
     observed.notes = notes(&capabilities, state);
+    observed.refreshed = true;
     observed
 }
 

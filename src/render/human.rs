@@ -7,6 +7,7 @@ use std::fmt::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::lines::{Line, body, headline, target};
+use super::repairs;
 use crate::plan::{Action, Change, Plan};
 
 /// Colours, or none.
@@ -48,15 +49,20 @@ pub fn human(plan: &Plan, color: bool) -> String {
     if !plan.has_changes() {
         let _ = writeln!(out, "grokform plan for {on}");
         out.push('\n');
-        let _ = writeln!(
-            out,
-            "{}",
-            p.paint(bold, "No changes. The server matches the manifest.")
-        );
+        drift(&mut out, plan, &p);
+        let _ = writeln!(out, "{}", p.paint(bold, &repairs::no_changes(plan)));
         warnings(&mut out, plan, &p);
+        notes(&mut out, plan, &p);
         return out;
     }
     let _ = writeln!(out, "grokform will perform the following actions on {on}:");
+    let mut section = String::new();
+    drift(&mut section, plan, &p);
+    if let Some(section) = section.strip_suffix('\n') {
+        // each change below starts with its own blank line
+        out.push('\n');
+        out.push_str(section);
+    }
     for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         out.push('\n');
         let _ = writeln!(
@@ -69,9 +75,68 @@ pub fn human(plan: &Plan, color: bool) -> String {
         change_body(&mut out, change, &p);
     }
     warnings(&mut out, plan, &p);
+    notes(&mut out, plan, &p);
     out.push('\n');
     let _ = writeln!(out, "{}", p.paint(bold, &plan.summary().to_string()));
     out
+}
+
+/// "Changed outside grokform": each address's drift with what was seen on the server and
+/// what the plan does about it; then the ignored drift, never repaired. Each block ends with
+/// a blank line.
+fn drift(out: &mut String, plan: &Plan, p: &Palette) {
+    let repairs = repairs::repairs(plan);
+    if !repairs.is_empty() {
+        let bold = Style::new().bold();
+        let _ = writeln!(out, "{}", p.paint(bold, "Changed outside grokform:"));
+        for repair in &repairs {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                p.paint(bold, &repair.address.to_string()),
+                repair.outcome
+            );
+            for item in &repair.drift {
+                let sign = repairs::sign(item);
+                let style = match sign {
+                    "-" => AnsiColor::Red.on_default(),
+                    "+" => AnsiColor::Green.on_default(),
+                    _ => AnsiColor::Yellow.on_default(),
+                };
+                let _ = writeln!(
+                    out,
+                    "    {} {}: {}",
+                    p.paint(style, sign),
+                    item.kind,
+                    item.seen
+                );
+            }
+        }
+        out.push('\n');
+    }
+    let ignored = repairs::ignored(plan);
+    if !ignored.is_empty() {
+        let _ = writeln!(out, "Ignored drift ({}), not repaired:", ignored.len());
+        for (address, item) in &ignored {
+            let _ = writeln!(out, "  {address}: {}: {}", item.kind, item.seen);
+        }
+        out.push('\n');
+    }
+}
+
+/// What the refresh could not check.
+fn notes(out: &mut String, plan: &Plan, p: &Palette) {
+    if plan.notes.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for note in &plan.notes {
+        let _ = writeln!(
+            out,
+            "{} {note}",
+            p.paint(AnsiColor::Yellow.on_default(), "Note:")
+        );
+    }
 }
 
 fn change_body(out: &mut String, change: &Change, p: &Palette) {

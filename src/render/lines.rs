@@ -184,7 +184,8 @@ pub(crate) fn headline(change: &Change) -> String {
     };
     let url = match (change.action, address.kind) {
         (Action::Replace, Kind::Dashboard) => "; its URL will change",
-        (Action::Forget, Kind::Call) => "",
+        // a file is forgotten only when it is already gone from the server
+        (Action::Forget, Kind::Call | Kind::File) => "",
         (Action::Forget, _) => "; it stays on the server",
         _ => "",
     };

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::lines::{Line, body, headline, target, thousands};
+use super::repairs;
 use crate::plan::{Action, Change, Plan};
 
 /// The default size limit: under GitHub's 65,536 with room for a bot's own footer.
@@ -161,8 +162,12 @@ fn head(plan: &Plan) -> String {
         }
         out.push('\n');
     }
+    for note in &plan.notes {
+        let _ = writeln!(out, "> [!NOTE]\n> {}\n", escape(note));
+    }
+    drift(&mut out, plan);
     if !plan.has_changes() {
-        let _ = writeln!(out, "No changes. The server matches the manifest.");
+        let _ = writeln!(out, "{}", repairs::no_changes(plan));
         return out;
     }
     let summary = plan.summary();
@@ -178,6 +183,81 @@ fn head(plan: &Plan) -> String {
     out.push('\n');
     let _ = writeln!(out, "**{summary}**");
     out
+}
+
+/// Drift rows shown in a comment; the rest are counted, so that drift on every object of a
+/// large manifest cannot push the comment over GitHub's limit.
+const MAX_DRIFT_ROWS: usize = 100;
+
+/// "Changed outside grokform" as a table, then the ignored drift folded away.
+fn drift(out: &mut String, plan: &Plan) {
+    let repairs = repairs::repairs(plan);
+    if !repairs.is_empty() {
+        let mut rows = 0;
+        let _ = writeln!(out, "#### Changed outside grokform\n");
+        let _ = writeln!(
+            out,
+            "| | address | drift | seen on the server | plan |\n|---|---|---|---|---|"
+        );
+        for repair in &repairs {
+            for item in &repair.drift {
+                rows += 1;
+                if rows > MAX_DRIFT_ROWS {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "| `{}` | `{}` | {} | {} | {} |",
+                    repairs::sign(item),
+                    repair.address,
+                    item.kind,
+                    cell(&item.seen),
+                    cell(&repair.outcome)
+                );
+            }
+        }
+        if rows > MAX_DRIFT_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_… {} more not shown; run `grokform plan` for all of them._",
+                thousands(rows - MAX_DRIFT_ROWS)
+            );
+        }
+        out.push('\n');
+    }
+    let ignored = repairs::ignored(plan);
+    if !ignored.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Ignored drift ({}), not repaired</summary>\n",
+            ignored.len()
+        );
+        let _ = writeln!(
+            out,
+            "| address | drift | seen on the server |\n|---|---|---|"
+        );
+        for (address, item) in &ignored {
+            let _ = writeln!(
+                out,
+                "| `{address}` | {} | {} |",
+                item.kind,
+                cell(&item.seen)
+            );
+        }
+        if ignored.len() > MAX_DRIFT_ROWS {
+            let _ = writeln!(
+                out,
+                "\n_… {} more not shown._",
+                thousands(ignored.len() - MAX_DRIFT_ROWS)
+            );
+        }
+        let _ = writeln!(out, "\n</details>\n");
+    }
+}
+
+/// Text made safe for one Markdown table cell.
+fn cell(text: &str) -> String {
+    escape(text).replace('|', "\\|").replace('\n', " ")
 }
 
 impl Section<'_> {

@@ -5,6 +5,7 @@ mod drift;
 mod human;
 mod lines;
 mod markdown;
+mod repairs;
 
 pub use drift::{refresh_human, refresh_markdown};
 pub use human::human;
@@ -22,3 +23,6 @@ pub fn json(plan: &Plan) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod drift_plan_tests;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::plan::testing::{Fixture, LAYOUT, applied, empty_state, options};
-use crate::plan::{Plan, plan};
+use crate::plan::{Observed, Plan, plan};
 
 /// A plan with one of nearly everything: an update, a replace with a layout diff, shares
 /// created again, a forget, a delete and a call run.
@@ -14,7 +14,7 @@ fn mixed() -> Plan {
     changed.layout(&LAYOUT.replace("\"bar\"", "\"line\""));
     changed.remove_share("overview", "Managers");
     changed.model_mut().files.clear();
-    plan(&changed.model(), &state, &options()).unwrap()
+    plan(&changed.model(), &state, &Observed::default(), &options()).unwrap()
 }
 
 /// A plan whose layout diff is thousands of lines long.
@@ -33,7 +33,7 @@ fn huge() -> Plan {
     let state = applied(&fixture.model(), &empty_state());
     fixture.layout(&layout("b"));
     fixture.table_csv("customers", "id,name,city\n1,Ann,Oslo\n");
-    plan(&fixture.model(), &state, &options()).unwrap()
+    plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap()
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn markdown_without_changes() {
     let fixture = Fixture::sales();
     let state = applied(&fixture.model(), &empty_state());
     let text = markdown(
-        &plan(&fixture.model(), &state, &options()).unwrap(),
+        &plan(&fixture.model(), &state, &Observed::default(), &options()).unwrap(),
         DEFAULT_LIMIT,
     );
     insta::assert_snapshot!(text);
@@ -127,7 +127,13 @@ fn markdown_drops_whole_sections_when_cutting_diffs_is_not_enough() {
             "id\n1\n",
         );
     }
-    let plan = plan(&fixture.model(), &empty_state(), &options()).unwrap();
+    let plan = plan(
+        &fixture.model(),
+        &empty_state(),
+        &Observed::default(),
+        &options(),
+    )
+    .unwrap();
     let text = markdown(&plan, 6_000);
     assert!(text.chars().count() <= 6_000, "{}", text.chars().count());
     assert!(
@@ -155,7 +161,7 @@ fn viewers() -> Plan {
     fixture.layout(&layout("Revenue by region", pie));
     let state = applied(&fixture.model(), &empty_state());
     fixture.layout(&layout("Revenue per region", histogram));
-    plan(&fixture.model(), &state, &options()).expect("the plan succeeds")
+    plan(&fixture.model(), &state, &Observed::default(), &options()).expect("the plan succeeds")
 }
 
 #[test]

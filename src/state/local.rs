@@ -198,7 +198,7 @@ impl LocalStore {
             }
             Err(e) => return Err(io("read", &path)(e)),
         };
-        let mut state = codec::decode(&bytes, &path.display().to_string())?;
+        let mut state = codec::decode(&bytes, &self.describe())?;
         let Some(parsed) = journal else {
             return Ok(Some((state, None)));
         };

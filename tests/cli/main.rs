@@ -20,6 +20,7 @@ mod chaos;
 mod client;
 mod compat;
 mod credentials;
+mod drift_repair;
 mod emulator_api;
 mod emulator_cli;
 mod emulator_dashboards;

@@ -11,7 +11,7 @@ use crate::emulator_http::raw;
 use crate::project::{Project, emulator};
 
 /// The quickstart applied to a fresh emulator.
-fn applied() -> (Emulator, Project) {
+pub(crate) fn applied() -> (Emulator, Project) {
     let server = emulator();
     let project = Project::quickstart(&server);
     project.apply();
@@ -19,7 +19,7 @@ fn applied() -> (Emulator, Project) {
 }
 
 /// The remote ID the state records for `address`.
-fn id(project: &Project, address: &str) -> String {
+pub(crate) fn id(project: &Project, address: &str) -> String {
     project.state()["resources"][address]["remote_id"]
         .as_str()
         .unwrap_or_else(|| panic!("no remote_id for {address}"))
@@ -28,7 +28,7 @@ fn id(project: &Project, address: &str) -> String {
 
 /// Sends a UI control request, asserting the emulator accepted it.
 #[track_caller]
-fn ui(server: &Emulator, method: &str, path: &str, body: &str) -> Value {
+pub(crate) fn ui(server: &Emulator, method: &str, path: &str, body: &str) -> Value {
     let answer = raw(server, method, &format!("/_emulator/ui/{path}"))
         .body(body.to_string())
         .send();
@@ -46,7 +46,7 @@ fn ui(server: &Emulator, method: &str, path: &str, body: &str) -> Value {
 }
 
 /// The served layout of a dashboard with one viewer's title changed.
-fn edited_layout(server: &Emulator, dashboard: &str) -> String {
+pub(crate) fn edited_layout(server: &Emulator, dashboard: &str) -> String {
     let layouts = raw(
         server,
         "GET",

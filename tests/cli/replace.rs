@@ -10,7 +10,7 @@ use crate::project::{Project, emulator, filters, held};
 fn writes(requests: &[RequestRecord]) -> Vec<String> {
     requests
         .iter()
-        .filter(|r| r.method != "GET")
+        .filter(|r| !r.is_read())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }

@@ -48,7 +48,7 @@ fn a_saved_plan_is_applied_exactly_without_a_prompt_and_then_nothing_is_left() {
     );
     assert_eq!(
         plan.stderr,
-        "Saved the plan to grokform.plan; apply it with `grokform apply grokform.plan`.\n"
+        "Saved the plan to `grokform.plan`; apply it with `grokform apply grokform.plan`.\n"
     );
     assert_eq!(
         writes_since(server, 0),

@@ -16,7 +16,7 @@ use crate::project::{Project, emulator, held};
 fn writes_since(server: &grokform::emulator::Emulator, from: usize) -> Vec<String> {
     server.requests()[from..]
         .iter()
-        .filter(|r| r.method != "GET")
+        .filter(|r| !r.is_read())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }

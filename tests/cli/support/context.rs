@@ -217,7 +217,7 @@ pub fn ids(values: &[Value], key: &str) -> Vec<String> {
 pub fn writes_since(emulator: &Emulator, from: usize) -> Vec<String> {
     emulator.requests()[from..]
         .iter()
-        .filter(|r| r.method != "GET" && r.method != "HEAD")
+        .filter(|r| !r.is_read())
         .map(|r| format!("{} {}", r.method, r.path))
         .collect()
 }
