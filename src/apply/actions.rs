@@ -1,20 +1,20 @@
 //! What each kind of change sends to the server, and what it records once the server
 //! answered (through the journal).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::{client_error, refused};
+use super::uncertain::{CallResolution, Resolution};
 use super::{ApplyError, Completed, Context, Event};
 use crate::address::{Address, Kind};
 use crate::client::Progress;
 use crate::plan::{Action, Change};
-use crate::state::{ResourceState, ResourceStatus};
 
 impl Context {
     /// Makes one change on the server and records it; the per-kind rules follow.
     pub(super) async fn perform(&self, change: &Change) -> Result<Completed, ApplyError> {
         let address = &change.address;
+        let mut note = None;
         let remote_id = match (address.kind, change.action) {
             (_, Action::NoOp) => None,
             (_, Action::Forget) => {
@@ -32,13 +32,17 @@ impl Context {
                 None
             }
             (Kind::Table, _) => Some(self.upload_table(change).await?),
-            (Kind::Dashboard, _) => Some(self.create_dashboard(change).await?),
+            (Kind::Dashboard, _) => {
+                let (id, adopted) = self.create_dashboard(change).await?;
+                note = adopted;
+                Some(id)
+            }
             (Kind::Share, _) => {
                 self.share(change).await?;
                 None
             }
             (Kind::Call, _) => {
-                self.call(change).await?;
+                note = self.call(change).await?;
                 None
             }
         };
@@ -46,6 +50,7 @@ impl Context {
             address: address.clone(),
             action: change.action,
             remote_id,
+            note,
         })
     }
 
@@ -133,31 +138,45 @@ impl Context {
 
     /// Calls the function with its params filled from the state. Its result is not kept:
     /// the state records that it ran with these inputs, which is what the next plan compares.
-    async fn call(&self, change: &Change) -> Result<(), ApplyError> {
+    /// One an earlier apply left uncertain is checked first (`uncertain`); the note says when
+    /// it was recorded without running.
+    async fn call(&self, change: &Change) -> Result<Option<String>, ApplyError> {
         let address = &change.address;
         let call = &self.model.calls[&address.key];
         let text = serde_json::to_string(&call.params).expect("JSON values serialise");
         let filled = self.journal.fill(address, &text).await?;
         let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&filled)
             .map_err(|e| refused(address, &format!("the filled params are not JSON: {e}")))?;
-        self.client
-            .call_function(&call.function, &params)
-            .await
-            .map_err(|e| client_error(address, e))?;
-        self.journal.record_applied(&self.model, change, None).await
+        if self.check_uncertain_call(change).await? == CallResolution::Accept {
+            self.journal
+                .record_applied(&self.model, change, None)
+                .await?;
+            return Ok(Some(
+                "recorded as run without running it again (--accept-uncertain)".into(),
+            ));
+        }
+        self.send_once(
+            change,
+            None,
+            self.client.call_function(&call.function, &params),
+        )
+        .await?;
+        self.journal
+            .record_applied(&self.model, change, None)
+            .await?;
+        Ok(None)
     }
 
     /// Creates (or re-creates) a dashboard, marking it uncertain in the saved state while the
-    /// request is out, so an interrupted create is never silently duplicated.
-    async fn create_dashboard(&self, change: &Change) -> Result<String, ApplyError> {
+    /// request is out, so an interrupted create is never silently duplicated; one an earlier
+    /// apply left uncertain is looked up first (`uncertain`). Returns its ID and, for an
+    /// adopted one, a note saying so.
+    async fn create_dashboard(
+        &self,
+        change: &Change,
+    ) -> Result<(String, Option<String>), ApplyError> {
         let address = &change.address;
         let dashboard = &self.model.dashboards[&address.key];
-        if change.uncertain && !self.confirm_uncertain.contains(address) {
-            return Err(ApplyError::Uncertain {
-                address: address.clone(),
-                name: dashboard.name.to_string(),
-            });
-        }
         let mut table_ids = Vec::with_capacity(dashboard.tables.len());
         for table in &dashboard.tables {
             let table = Address::table(table);
@@ -168,6 +187,16 @@ impl Context {
                 .ok_or_else(|| refused(address, &format!("{table} has no ID in the state")))?;
             table_ids.push(id);
         }
+        if change.uncertain
+            && let Resolution::Adopt(id) =
+                self.resolve_uncertain_dashboard(change, &table_ids).await?
+        {
+            self.adopt(change, &id).await?;
+            return Ok((
+                id.clone(),
+                Some(format!("adopted `/p/{id}` created by an interrupted apply")),
+            ));
+        }
         let layout = match &dashboard.layout {
             Some(key) => {
                 let layout = &self.model.layouts[key];
@@ -176,41 +205,16 @@ impl Context {
             }
             None => None,
         };
-
-        let previous = self.journal.entry(address).await;
-        let mut pending = previous.clone().unwrap_or_else(|| ResourceState {
-            kind: Kind::Dashboard,
-            remote_id: None,
-            inputs_hash: String::new(),
-            attributes: BTreeMap::new(),
-            applied_serial: 0,
-            status: ResourceStatus::Uncertain,
-        });
-        pending.status = ResourceStatus::Uncertain;
-        pending
-            .attributes
-            .insert("name".into(), dashboard.name.as_str().into());
-        self.journal.record(address, Some(pending)).await?;
-
-        match self
+        let create = self
             .client
-            .create_dashboard(&dashboard.name, &table_ids, layout.as_deref())
-            .await
-        {
-            Ok(info) => {
-                self.journal
-                    .record_applied(&self.model, change, Some(info.id.clone()))
-                    .await?;
-                Ok(info.id)
-            }
-            Err(error) => {
-                if !error.may_have_committed() {
-                    // Nothing reached the server: put back what was there before.
-                    self.journal.record(address, previous).await?;
-                }
-                Err(client_error(address, error))
-            }
-        }
+            .create_dashboard(&dashboard.name, &table_ids, layout.as_deref());
+        let info = self
+            .send_once(change, Some(dashboard.name.as_str()), create)
+            .await?;
+        self.journal
+            .record_applied(&self.model, change, Some(info.id.clone()))
+            .await?;
+        Ok((info.id, None))
     }
 
     async fn delete_file(

@@ -55,6 +55,18 @@ impl Journal {
             .and_then(|r| r.remote_id.clone())
     }
 
+    /// Every remote ID the state records (any status), lowercased: objects on the server
+    /// that are already someone's.
+    pub(super) async fn remote_ids(&self) -> std::collections::BTreeSet<String> {
+        let state = self.state.lock().await;
+        state
+            .resources
+            .values()
+            .filter_map(|r| r.remote_id.as_deref())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    }
+
     /// Fills `${table.X.id}` / `${dashboard.X.id}` in `text` from the state, for the change
     /// at `address`; a missing ID is an error.
     pub(super) async fn fill(&self, address: &Address, text: &str) -> Result<String, ApplyError> {

@@ -7,15 +7,17 @@
 //! Safety rules, in the order they matter:
 //! - the state is saved after every successful action, so a failure or an interrupt loses
 //!   nothing that was applied;
-//! - a dashboard create (not idempotent: every POST makes a new dashboard) is recorded as
-//!   `Uncertain` *before* it is sent, and only becomes `Applied` with the answer's ID; if no
-//!   answer comes, the next plan shows the ambiguity instead of silently making a second one.
+//! - a dashboard create (not idempotent: every POST makes a new dashboard) and a function call
+//!   are recorded as `Uncertain` *before* they are sent, and only become `Applied` with the
+//!   answer; if no answer proves what happened, the next plan shows the ambiguity and the next
+//!   apply resolves it (`uncertain`) instead of silently making a second one.
 
 mod actions;
 mod error;
 mod executor;
 mod journal;
 mod report;
+mod uncertain;
 
 pub use error::ApplyError;
 pub use report::{ApplyReport, Completed, Event, Reporter};
@@ -37,8 +39,10 @@ use journal::Journal;
 pub struct ApplyOptions {
     /// At most this many requests in flight.
     pub parallelism: usize,
-    /// Uncertain dashboard creates the user confirmed may be created again.
+    /// Uncertain dashboard creates and calls the user confirmed may be sent again.
     pub confirm_uncertain: Vec<Address>,
+    /// Uncertain calls the user checked did run: recorded as run without running them again.
+    pub accept_uncertain: Vec<Address>,
 }
 
 /// Where changes go: the server and the state store that records them.
@@ -82,6 +86,7 @@ pub async fn apply(
         journal: Journal::new(store.clone(), state),
         changes,
         confirm_uncertain: options.confirm_uncertain.clone(),
+        accept_uncertain: options.accept_uncertain.clone(),
         reporter: reporter.clone(),
         completed: std::sync::Mutex::new(Vec::new()),
     });
@@ -125,6 +130,7 @@ struct Context {
     journal: Journal,
     changes: BTreeMap<Address, Change>,
     confirm_uncertain: Vec<Address>,
+    accept_uncertain: Vec<Address>,
     reporter: Arc<dyn Reporter>,
     /// Successful changes with what the server answered, in completion order.
     completed: std::sync::Mutex<Vec<Completed>>,

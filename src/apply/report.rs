@@ -50,6 +50,10 @@ pub struct Completed {
     /// The server's ID of the object created or updated, where it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
+    /// How it was done, when not the usual way (a dashboard adopted from an interrupted
+    /// apply instead of created).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The end of an apply, in plan order. Serialises as the `--format json` apply result, whose

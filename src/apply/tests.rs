@@ -102,6 +102,7 @@ async fn concurrent_actions_share_saves_but_each_is_saved_before_its_dependents_
         &ApplyOptions {
             parallelism: 8,
             confirm_uncertain: vec![],
+            accept_uncertain: vec![],
         },
         reporter.clone(),
         watch::channel(false).1,

@@ -54,10 +54,16 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
 
-    /// Create this dashboard again although an interrupted earlier create may have made it
-    /// already (repeatable; see the plan's warning).
+    /// Send ADDRESS again although an earlier apply may already have done it: create the
+    /// dashboard without looking it up first, or run the call that is not `idempotent: true`
+    /// (repeatable; see the plan's warning).
     #[arg(long, value_name = "ADDRESS")]
     pub confirm_uncertain: Vec<Address>,
+
+    /// Record the call ADDRESS as run without running it again: you checked that the call an
+    /// earlier apply left uncertain did run (repeatable; calls only).
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "plan_file")]
+    pub accept_uncertain: Vec<Address>,
 
     /// How to print the result: `human`, or `json` (the apply report on standard output).
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
@@ -80,6 +86,16 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         miette::bail!(
             help = "review the plan with `grokform plan`, then run `grokform apply --auto-approve`, or apply a saved plan with `grokform apply FILE`",
             "refusing to apply without confirmation: standard input is not a terminal"
+        );
+    }
+    if let Some(address) = args
+        .accept_uncertain
+        .iter()
+        .find(|a| a.kind != crate::address::Kind::Call)
+    {
+        miette::bail!(
+            help = "an uncertain dashboard is looked up on the server by apply itself; `--confirm-uncertain` creates it again",
+            "`--accept-uncertain {address}`: only calls can be recorded as run"
         );
     }
     let saved = match &args.plan_file {
@@ -154,6 +170,7 @@ async fn apply_locked(
     let options = ApplyOptions {
         parallelism: usize::from(args.parallelism),
         confirm_uncertain: args.confirm_uncertain.clone(),
+        accept_uncertain: args.accept_uncertain.clone(),
     };
     let mut state = state;
     if state.serial == 0 && args.plan_file.is_some() {

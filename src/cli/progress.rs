@@ -83,7 +83,14 @@ fn line(event: &Event) -> Option<String> {
         Event::Finished(Completed {
             address,
             action,
+            note: Some(note),
+            ..
+        }) => Some(format!("{} {address}: {note}", action.sign())),
+        Event::Finished(Completed {
+            address,
+            action,
             remote_id,
+            note: None,
         }) => Some(match remote_id {
             Some(id) => format!(
                 "{} {address}: {} (ID {id})",

@@ -256,6 +256,12 @@ pub struct CallSpec {
     #[serde(default)]
     #[schemars(with = "Option<RunName>")]
     pub run: Option<S<String>>,
+    /// `true`: running the call twice does no harm, so when an interrupted apply leaves it
+    /// unknown whether it ran, the next apply runs it again (default `false`: apply refuses
+    /// until `--confirm-uncertain call.KEY`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub idempotent: Option<S<bool>>,
     /// Addresses (`table.sales`, `call.other`, …) that must be applied before this call.
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]

@@ -191,6 +191,9 @@ pub struct Call {
     /// Named parameters; strings may hold `${table.X.id}` / `${dashboard.X.id}` templates.
     pub params: serde_json::Map<String, serde_json::Value>,
     pub run: RunPolicy,
+    /// `idempotent: true`: running it twice does no harm, so a call an interrupted apply left
+    /// uncertain is simply run again.
+    pub idempotent: bool,
     /// Explicit `depends_on` plus every address the params reference, sorted, deduplicated.
     pub depends_on: Vec<Address>,
 }

@@ -68,20 +68,7 @@ impl Planner<'_> {
                 }
             }
             Some(recorded) if recorded.status == ResourceStatus::Uncertain => {
-                change.action = Action::Create;
-                change.uncertain = true;
-                change
-                    .reasons
-                    .push("a previous apply was interrupted while creating it".into());
-                let name = self
-                    .after
-                    .get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                change.warnings.push(format!(
-                    "{}: a previous apply was interrupted while creating it, so the server may already hold a {} named `{name}`; check Datagrok and resolve it in the state before applying (apply refuses until then)",
-                    self.address, self.address.kind
-                ));
+                self.uncertain(recorded, &mut change);
             }
             Some(recorded) => {
                 match self.address.kind {
@@ -108,6 +95,48 @@ impl Planner<'_> {
         }
         change.after = Some(self.after);
         change
+    }
+
+    /// A request an earlier apply sent and never saw succeed (`ResourceStatus::Uncertain`):
+    /// what apply will do about it, which depends on the kind (see `apply::uncertain`).
+    fn uncertain(&self, recorded: &ResourceState, change: &mut Change) {
+        let address = self.address;
+        let happened = recorded.what_happened();
+        change.uncertain = true;
+        if address.kind == Kind::Call {
+            change.action = Action::Run;
+            change
+                .reasons
+                .push(format!("an earlier apply sent this call and {happened}"));
+            let idempotent = self
+                .model
+                .calls
+                .get(&address.key)
+                .is_some_and(|c| c.idempotent);
+            change.warnings.push(if idempotent {
+                format!(
+                    "{address}: an earlier apply sent this call and {happened}, so the server may already have run it; it is declared `idempotent: true`, so apply runs it again"
+                )
+            } else {
+                format!(
+                    "{address}: an earlier apply sent this call and {happened}, so the server may already have run it; apply refuses to run it again unless it is declared `idempotent: true` or you pass `--confirm-uncertain {address}` (or `--accept-uncertain {address}` if you checked that it ran)"
+                )
+            });
+            return;
+        }
+        change.action = Action::Create;
+        change.reasons.push(format!(
+            "an earlier apply sent its create request and {happened}"
+        ));
+        let name = self
+            .after
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        change.warnings.push(format!(
+            "{address}: an earlier apply sent its create request and {happened}, so the server may already hold a {} named `{name}`; apply looks it up first: it adopts the one {} of that name showing its tables that grokform does not record, creates it if there is none, and refuses if there are several or the server refuses the lookup (until `--confirm-uncertain {address}`)",
+            address.kind, address.kind
+        ));
     }
 
     /// Whether the desired attribute differs from the recorded one.

@@ -28,6 +28,8 @@ mod summary;
 mod targeting;
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod uncertain_tests;
 
 use std::collections::BTreeMap;
 

@@ -106,6 +106,7 @@ impl Fixture {
                 function: "Demo:RefreshCaches".into(),
                 params,
                 run: RunPolicy::OnChange,
+                idempotent: false,
                 depends_on: vec![Address::table("orders")],
             },
         );

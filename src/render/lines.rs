@@ -167,9 +167,14 @@ pub(crate) fn show(key: &str, value: &Value) -> String {
 pub(crate) fn headline(change: &Change) -> String {
     let address = &change.address;
     if change.uncertain {
-        return format!(
-            "{address} will be created, but an interrupted apply may already have created it"
-        );
+        return match address.kind {
+            Kind::Call => format!(
+                "{address} may already have run (an earlier apply got no clear answer); it runs again only if idempotent or confirmed"
+            ),
+            _ => format!(
+                "{address} will be looked up on the server first: an earlier apply may already have created it"
+            ),
+        };
     }
     let plain_create = change.action == Action::Create && change.reasons == ["new"];
     let reasons = if plain_create || change.reasons.is_empty() {

@@ -100,15 +100,41 @@ pub enum ResourceStatus {
     /// The action succeeded and its answer was recorded.
     #[default]
     Applied,
-    /// A non-idempotent create (a dashboard) was sent but no answer came back: the server may
-    /// or may not hold the object. The plan shows the ambiguity instead of blindly creating a
-    /// second one.
+    /// A request that must not be repeated (a dashboard create, a function call) was sent but
+    /// no answer proved what became of it: the server may or may not hold the object, or have
+    /// run the call. The plan shows the ambiguity instead of blindly sending it again. Such an
+    /// entry's `inputs_hash` is the hash of what was sent, and its attributes may hold
+    /// [`REQUEST_OUTCOME`]: what the request got, when an answer came at all.
     Uncertain,
 }
 
 impl ResourceStatus {
     pub fn is_applied(&self) -> bool {
         *self == ResourceStatus::Applied
+    }
+}
+
+/// The attribute of an uncertain entry that says what its request got ("answered 502 Bad
+/// Gateway"), so that a later run can say what happened; absent when the run was killed
+/// before any answer came.
+pub const REQUEST_OUTCOME: &str = "request_outcome";
+
+/// What an uncertain entry without [`REQUEST_OUTCOME`] says happened.
+pub const NO_ANSWER_RECORDED: &str = "the run stopped before any answer was recorded";
+
+impl ResourceState {
+    /// What the request of an uncertain entry got, as a clause finishing "an earlier apply
+    /// sent it and …": "it answered 502 Bad Gateway", or, without a recorded answer, that the
+    /// run stopped before one came.
+    pub fn what_happened(&self) -> String {
+        match self
+            .attributes
+            .get(REQUEST_OUTCOME)
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(outcome) => format!("it {outcome}"),
+            None => NO_ANSWER_RECORDED.to_string(),
+        }
     }
 }
 

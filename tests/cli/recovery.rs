@@ -91,7 +91,9 @@ fn commit_then_fail_on_a_dashboard_create_is_shown_not_duplicated() {
         "uncertain"
     );
 
-    // The plan shows the ambiguity; apply refuses to create blindly and names the way out.
+    // The plan shows the ambiguity; on a server that refuses the reads that would resolve it
+    // (see `uncertain.rs` for the lookup), apply refuses to create blindly and names the way out.
+    server.refuse(&"projects-read".parse().unwrap());
     grokform_snapshot!("plan", project.filters(), project.run(&["plan"]));
     grokform_snapshot!(
         "refused",

@@ -72,6 +72,7 @@ impl Resolver<'_> {
                         function,
                         params,
                         run,
+                        idempotent: spec.idempotent.as_ref().is_some_and(|i| i.value),
                         depends_on: depends_on.into_iter().collect(),
                     },
                 );
