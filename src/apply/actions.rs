@@ -185,6 +185,7 @@ impl Context {
             attributes: BTreeMap::new(),
             applied_serial: 0,
             status: ResourceStatus::Uncertain,
+            observed: None,
         });
         pending.status = ResourceStatus::Uncertain;
         pending

@@ -9,12 +9,16 @@
 //!   nothing that was applied;
 //! - a dashboard create (not idempotent: every POST makes a new dashboard) is recorded as
 //!   `Uncertain` *before* it is sent, and only becomes `Applied` with the answer's ID; if no
-//!   answer comes, the next plan shows the ambiguity instead of silently making a second one.
+//!   answer comes, the next plan shows the ambiguity instead of silently making a second one;
+//! - tables and dashboards written are read back by the ID the server answered (`readback`):
+//!   one the server cannot find is a failure; what it shows is recorded as the entry's
+//!   fingerprint, so the next refresh need not download it.
 
 mod actions;
 mod error;
 mod executor;
 mod journal;
+mod readback;
 mod report;
 
 pub use error::ApplyError;
@@ -31,6 +35,7 @@ use crate::model::Model;
 use crate::plan::{Action, Change, Plan};
 use crate::state::{State, StateStore};
 use journal::Journal;
+use readback::ReadBacks;
 
 /// How to run an apply.
 #[derive(Clone, Debug)]
@@ -84,6 +89,7 @@ pub async fn apply(
         confirm_uncertain: options.confirm_uncertain.clone(),
         reporter: reporter.clone(),
         completed: std::sync::Mutex::new(Vec::new()),
+        readbacks: ReadBacks::new(client.clone(), options.parallelism),
     });
     let outcome = executor::execute(&nodes, &deps, options.parallelism, stop, |address| {
         let context = context.clone();
@@ -96,6 +102,12 @@ pub async fn apply(
             let result = context.perform(&change).await;
             match &result {
                 Ok(done) => {
+                    if done.remote_id.is_some()
+                        && ReadBacks::wanted(&address)
+                        && let Some(entry) = context.journal.entry(&address).await
+                    {
+                        context.readbacks.start(address.clone(), entry);
+                    }
                     context
                         .completed
                         .lock()
@@ -113,7 +125,40 @@ pub async fn apply(
     })
     .await;
     let context = Arc::into_inner(context).expect("every task has finished");
-    let completed = context.completed.into_inner().expect("not poisoned");
+    let mut outcome = outcome;
+    let mut completed = context.completed.into_inner().expect("not poisoned");
+    let mut fingerprints = Vec::new();
+    for finished in context.readbacks.finish().await {
+        let address = finished.address;
+        match finished.result {
+            Ok(Some(fingerprint)) => fingerprints.push((address, finished.remote_id, fingerprint)),
+            Ok(None) => {}
+            Err(source @ crate::refresh::ReadBackError::Missing { .. }) => {
+                let error = ApplyError::NotOnServer {
+                    address: address.clone(),
+                    source,
+                };
+                reporter.event(Event::Failed {
+                    address: address.clone(),
+                    message: error.to_string(),
+                });
+                outcome.succeeded.retain(|a| *a != address);
+                completed.retain(|c| c.address != address);
+                outcome
+                    .failed
+                    .push((address, executor::TaskError::Failed(error)));
+            }
+            Err(error) => reporter.event(Event::Warning(format!(
+                "{address}: {error}; the next refresh compares it in full"
+            ))),
+        }
+    }
+    if let Err(error) = context.journal.record_fingerprints(fingerprints).await {
+        // The fingerprints are an optimisation: without them refresh downloads and compares.
+        reporter.event(Event::Warning(format!(
+            "the server's fingerprints were not recorded: {error}"
+        )));
+    }
     let state = context.journal.into_state();
     (ApplyReport::from_outcome(plan, outcome, completed), state)
 }
@@ -128,6 +173,8 @@ struct Context {
     reporter: Arc<dyn Reporter>,
     /// Successful changes with what the server answered, in completion order.
     completed: std::sync::Mutex<Vec<Completed>>,
+    /// The read-backs of what was written, running beside the actions.
+    readbacks: ReadBacks,
 }
 
 #[cfg(test)]

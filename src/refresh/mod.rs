@@ -4,11 +4,13 @@
 //!
 //! It never writes to the server. Capabilities are probed once; a refused internal route makes
 //! its kind `Unverified` with one note, never a failure. Reads run in parallel (bounded by
-//! `--parallelism`), each object under a deadline, cheap checks first (the table's columns
-//! and row count, the file's ETag) and bodies (CSV digests, layouts) only when needed.
+//! `--parallelism`), each object under a deadline, cheap checks first (the table's columns,
+//! row count and `updatedOn` against the fingerprint apply recorded, the file's ETag) and
+//! bodies (CSV digests, layout comparisons) only when needed.
 
 mod dashboards;
 mod files;
+mod fingerprint;
 mod grants;
 mod ignore;
 mod layout;
@@ -26,6 +28,7 @@ use crate::client::{Capabilities, Capability, Client, ClientError};
 use crate::plan::{Observation, Observed, UnmanagedGrant};
 use crate::state::{ResourceState, State};
 
+pub use fingerprint::{ReadBackError, read_back};
 pub use ignore::{apply_ignore_rules, ignore_rules};
 pub use report::RefreshReport;
 #[cfg(test)]
