@@ -1,12 +1,10 @@
 //! A dashboard read back through the internal project routes: gone, renamed, holding other
 //! tables, its layout edited. The layout is compared by meaning (server-owned fields dropped),
-//! never by bytes, and not at all when it is the very layout apply read back (same `id` and
-//! `updatedOn` as the recorded fingerprint). The project and its relations are always read:
-//! a table deleted elsewhere leaves the dashboard's `updatedOn` as it was.
+//! never by bytes.
 
 use serde_json::Value;
 
-use super::{Found, attribute, fingerprint, layout, listed, recorded_id, refused, unverified};
+use super::{Found, attribute, layout, listed, recorded_id, refused, unverified};
 use crate::address::Address;
 use crate::client::{Capabilities, Capability, Client};
 use crate::plan::{Drift, DriftKind, Observation};
@@ -94,10 +92,8 @@ async fn observe(
         let expected = attribute(recorded, "layout_text");
         match client.layouts(id).await {
             Ok(layouts) => {
-                let served = layouts.first();
-                if !fingerprint::layout_unchanged(recorded, served)
-                    && let Some(edit) = layout::compare(expected, served.map(|l| &l.raw))
-                {
+                let served = layouts.first().map(|l| &l.raw);
+                if let Some(edit) = layout::compare(expected, served) {
                     drift.push(edit);
                 }
             }

@@ -3,14 +3,15 @@
 //! matches" means one thing: the object is as apply left it and as apply verified it.
 //!
 //! A fingerprint is recorded only when the read-back agrees with what was applied (a table's
-//! columns and row count, a dashboard's layout by meaning); otherwise none is recorded and the
-//! next refresh compares the expensive way and reports what it sees, as without fingerprints.
+//! columns and row count); otherwise none is recorded and the next refresh compares the
+//! expensive way and reports what it sees, as without fingerprints. Dashboards are read back
+//! to verify the create (a dashboard the server cannot find is a failed apply) but record
+//! nothing: see `Fingerprint` for why.
 
 use serde_json::Value;
 
-use super::{attribute, layout};
 use crate::address::{Address, Kind};
-use crate::client::{Capabilities, Capability, Client, ClientError, Layout, Table};
+use crate::client::{Capabilities, Capability, Client, ClientError, Table};
 use crate::state::{Fingerprint, ResourceState};
 
 /// Why a read-back after a write did not give a fingerprint.
@@ -61,11 +62,8 @@ pub async fn read_back(
                     route: format!("GET /projects/{id}"),
                 });
             }
-            if !capabilities.allows(Capability::ReadLayouts) {
-                return Ok(None);
-            }
-            let layouts = client.layouts(id).await.map_err(ReadBackError::Read)?;
-            Ok(of_dashboard(entry, layouts.first()))
+            // Verified; a dashboard has no cheap field a refresh could use (see `Fingerprint`).
+            Ok(None)
         }
         _ => Ok(None),
     }
@@ -80,22 +78,6 @@ pub(super) fn of_table(entry: &ResourceState, table: &Table) -> Option<Fingerpri
     }
     Some(Fingerprint {
         updated_on: Some(updated_on),
-        ..Fingerprint::default()
-    })
-}
-
-/// A dashboard's fingerprint: its layout's `id` and `updatedOn`, when the served layout
-/// means the one applied.
-pub(super) fn of_dashboard(entry: &ResourceState, served: Option<&Layout>) -> Option<Fingerprint> {
-    let served = served?;
-    let updated_on = served.updated_on.clone()?;
-    if layout::compare(attribute(entry, "layout_text"), Some(&served.raw)).is_some() {
-        return None;
-    }
-    Some(Fingerprint {
-        layout_id: Some(served.id.clone()),
-        layout_updated_on: Some(updated_on),
-        ..Fingerprint::default()
     })
 }
 
@@ -107,17 +89,6 @@ pub(super) fn table_unchanged(recorded: &ResourceState, table: &Table) -> bool {
         .as_ref()
         .and_then(|f| f.updated_on.as_deref());
     recorded.is_some() && recorded == table.updated_on.as_deref()
-}
-
-/// True when the dashboard's served layout is the one apply read back (same layout `id` and
-/// `updatedOn`), so it need not be compared again.
-pub(super) fn layout_unchanged(recorded: &ResourceState, served: Option<&Layout>) -> bool {
-    let (Some(fingerprint), Some(served)) = (recorded.observed.as_ref(), served) else {
-        return false;
-    };
-    fingerprint.layout_id.as_deref() == Some(served.id.as_str())
-        && fingerprint.layout_updated_on.is_some()
-        && fingerprint.layout_updated_on == served.updated_on
 }
 
 /// Whether the table's columns and row count are what `entry` applied (unknowns agree).
@@ -180,15 +151,6 @@ mod tests {
         }
     }
 
-    fn layout(id: &str, updated_on: Option<&str>, raw: Value) -> Layout {
-        Layout {
-            id: id.into(),
-            updated_on: updated_on.map(str::to_string),
-            raw,
-            ..Layout::default()
-        }
-    }
-
     const T1: &str = "2026-01-01T00:00:05.000Z";
     const T2: &str = "2026-01-01T00:00:09.000Z";
 
@@ -206,7 +168,6 @@ mod tests {
     fn a_table_is_unchanged_only_with_the_same_updated_on() {
         let observed = Some(Fingerprint {
             updated_on: Some(T1.into()),
-            ..Fingerprint::default()
         });
         let recorded = entry(Kind::Table, json!({}), observed);
         assert!(table_unchanged(&recorded, &table(Some(T1), &[], 0)));
@@ -215,43 +176,5 @@ mod tests {
         let unrecorded = entry(Kind::Table, json!({}), None);
         assert!(!table_unchanged(&unrecorded, &table(None, &[], 0)));
         assert!(!table_unchanged(&unrecorded, &table(Some(T1), &[], 0)));
-    }
-
-    #[test]
-    fn a_layout_is_fingerprinted_when_it_means_the_applied_one() {
-        let text = r##"{"#type":"ViewLayout","viewStateMap":{"viewers":[]}}"##;
-        let applied = entry(Kind::Dashboard, json!({"layout_text": text}), None);
-        let same = json!({"#type": "ViewLayout", "viewStateMap": {"viewers": []}, "id": "l-1",
-                          "createdOn": T1, "author": {"id": "x"}});
-        let fingerprint = of_dashboard(&applied, Some(&layout("l-1", Some(T1), same))).unwrap();
-        assert_eq!(fingerprint.layout_id.as_deref(), Some("l-1"));
-        assert_eq!(fingerprint.layout_updated_on.as_deref(), Some(T1));
-        let other = json!({"#type": "ViewLayout", "viewStateMap": {"viewers": [{"type": "Grid"}]}});
-        assert_eq!(
-            of_dashboard(&applied, Some(&layout("l-1", Some(T1), other))),
-            None
-        );
-        assert_eq!(of_dashboard(&applied, None), None);
-    }
-
-    #[test]
-    fn a_layout_is_unchanged_only_with_the_same_id_and_updated_on() {
-        let observed = Some(Fingerprint {
-            layout_id: Some("l-1".into()),
-            layout_updated_on: Some(T1.into()),
-            ..Fingerprint::default()
-        });
-        let recorded = entry(Kind::Dashboard, json!({}), observed);
-        let served = |id: &str, on: Option<&str>| layout(id, on, json!({}));
-        assert!(layout_unchanged(&recorded, Some(&served("l-1", Some(T1)))));
-        assert!(!layout_unchanged(&recorded, Some(&served("l-1", Some(T2)))));
-        assert!(!layout_unchanged(&recorded, Some(&served("l-2", Some(T1)))));
-        assert!(!layout_unchanged(&recorded, Some(&served("l-1", None))));
-        assert!(!layout_unchanged(&recorded, None));
-        let unrecorded = entry(Kind::Dashboard, json!({}), None);
-        assert!(!layout_unchanged(
-            &unrecorded,
-            Some(&served("l-1", Some(T1)))
-        ));
     }
 }

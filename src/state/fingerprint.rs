@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 /// (`datagrok-api.md`). Every field is optional: a server that leaves one out, or refuses the
 /// route, gives a fingerprint without it, and the refresh reads the body instead.
 ///
+/// Only tables have one for now: `GET /tables/{id}` answers `updatedOn`. A dashboard's
+/// layout, as `GET /layouts` serves it, has no `updatedOn` (only `createdOn`, which the API
+/// notes list among the fields that change on every export), and that read carries the
+/// layout itself anyway, so layouts are compared by meaning on every refresh.
+///
 /// `updatedOn` values are the server's own text, compared for equality only (never parsed,
 /// never made up by grokform): they change when the object is written again, so the file
 /// changes only when apply wrote the object.
@@ -19,12 +24,6 @@ pub struct Fingerprint {
     /// A table's `updatedOn` (`GET /tables/{id}`): a new upload of its data advances it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_on: Option<String>,
-    /// The `id` of a dashboard's layout (`GET /layouts?projectId=…`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_id: Option<String>,
-    /// That layout's `updatedOn`: a save of the layout advances it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_updated_on: Option<String>,
 }
 
 impl Fingerprint {
@@ -42,7 +41,6 @@ mod tests {
     fn only_what_is_known_is_written_and_unknown_fields_are_refused() {
         let table = Fingerprint {
             updated_on: Some("2026-01-01T00:00:05.000Z".into()),
-            ..Fingerprint::default()
         };
         let text = serde_json::to_string(&table).unwrap();
         assert_eq!(text, r#"{"updated_on":"2026-01-01T00:00:05.000Z"}"#);
