@@ -106,7 +106,7 @@ pub async fn apply(
                         && ReadBacks::wanted(&address)
                         && let Some(entry) = context.journal.entry(&address).await
                     {
-                        context.readbacks.start(address.clone(), entry);
+                        context.readbacks.start(address.clone(), &entry);
                     }
                     context
                         .completed

@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::address::{Address, Kind};
@@ -25,20 +25,50 @@ pub(super) struct Finished {
     pub result: Result<Option<Fingerprint>, ReadBackError>,
 }
 
-/// The read-backs of one apply.
+/// One write to read back: the address and what its entry recorded.
+struct Wanted {
+    address: Address,
+    entry: ResourceState,
+}
+
+/// The read-backs of one apply: a queue and a fixed pool of workers, so that a run of
+/// thousands of writes holds thousands of small queue items, not thousands of suspended
+/// requests.
 pub(super) struct ReadBacks {
-    client: Client,
-    limit: Arc<Semaphore>,
-    running: Mutex<JoinSet<Finished>>,
+    queue: Mutex<Option<mpsc::UnboundedSender<Wanted>>>,
+    workers: Mutex<JoinSet<Vec<Finished>>>,
 }
 
 impl ReadBacks {
-    /// At most `parallelism` read-backs run at once.
+    /// At most `parallelism` read-backs run at once. Must be called inside the runtime.
     pub(super) fn new(client: Client, parallelism: usize) -> Self {
+        let (sender, receiver) = mpsc::unbounded_channel::<Wanted>();
+        let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+        let mut workers = JoinSet::new();
+        for _ in 0..parallelism.max(1) {
+            let (client, receiver) = (client.clone(), receiver.clone());
+            workers.spawn(async move {
+                let mut finished = Vec::new();
+                loop {
+                    let next = receiver.lock().await.recv().await;
+                    let Some(Wanted { address, entry }) = next else {
+                        break;
+                    };
+                    // Probed once per run (the client keeps the answer); the first one pays.
+                    let capabilities = client.probe_capabilities().await;
+                    let result = read_back(&client, &capabilities, &address, &entry).await;
+                    finished.push(Finished {
+                        address,
+                        remote_id: entry.remote_id.unwrap_or_default(),
+                        result,
+                    });
+                }
+                finished
+            });
+        }
         ReadBacks {
-            client,
-            limit: Arc::new(Semaphore::new(parallelism.max(1))),
-            running: Mutex::new(JoinSet::new()),
+            queue: Mutex::new(Some(sender)),
+            workers: Mutex::new(workers),
         }
     }
 
@@ -47,39 +77,42 @@ impl ReadBacks {
         matches!(address.kind, Kind::Table | Kind::Dashboard)
     }
 
-    /// Starts reading back `entry`, just recorded at `address`. Must be called inside the
-    /// runtime.
-    pub(super) fn start(&self, address: Address, entry: ResourceState) {
-        let Some(remote_id) = entry.remote_id.clone() else {
+    /// Queues a read-back of `entry`, just recorded at `address`. Only what the read-back
+    /// compares is kept (a dashboard's layout text is not).
+    pub(super) fn start(&self, address: Address, entry: &ResourceState) {
+        if entry.remote_id.is_none() {
             return;
+        }
+        let compared = ["columns", "rows"];
+        let entry = ResourceState {
+            kind: entry.kind,
+            remote_id: entry.remote_id.clone(),
+            inputs_hash: String::new(),
+            attributes: entry
+                .attributes
+                .iter()
+                .filter(|(key, _)| compared.contains(&key.as_str()))
+                .map(|(key, value)| (key.clone(), value.clone()))
+                .collect(),
+            applied_serial: entry.applied_serial,
+            status: entry.status,
+            observed: None,
         };
-        let client = self.client.clone();
-        let limit = self.limit.clone();
-        self.running
-            .lock()
-            .expect("never left poisoned")
-            .spawn(async move {
-                // The semaphore is never closed.
-                let _permit = limit.acquire_owned().await.ok();
-                // Probed once per run (the client keeps the answer); the first read-back pays.
-                let capabilities = client.probe_capabilities().await;
-                let result = read_back(&client, &capabilities, &address, &entry).await;
-                Finished {
-                    address,
-                    remote_id,
-                    result,
-                }
-            });
+        if let Some(queue) = self.queue.lock().expect("never left poisoned").as_ref() {
+            // The workers outlive the queue; a send fails only after `finish`.
+            let _ = queue.send(Wanted { address, entry });
+        }
     }
 
-    /// Waits for every read-back started; sorted by address for a deterministic record.
+    /// Waits for every queued read-back; sorted by address for a deterministic record.
     pub(super) async fn finish(self) -> Vec<Finished> {
-        let mut running = self.running.into_inner().expect("never left poisoned");
-        let mut finished = Vec::with_capacity(running.len());
-        while let Some(joined) = running.join_next().await {
-            // A panicking read-back records nothing; the write itself stands.
+        drop(self.queue.lock().expect("never left poisoned").take());
+        let mut workers = self.workers.into_inner().expect("never left poisoned");
+        let mut finished = Vec::new();
+        while let Some(joined) = workers.join_next().await {
+            // A panicking worker loses its fingerprints; the writes themselves stand.
             if let Ok(done) = joined {
-                finished.push(done);
+                finished.extend(done);
             }
         }
         finished.sort_by(|a, b| a.address.cmp(&b.address));
