@@ -69,6 +69,16 @@ pub enum ApplyError {
     },
     #[error("{address}: {message}")]
     Refused { address: Address, message: String },
+    /// The server accepted the write, but reading the object back finds nothing.
+    #[error("{address}: {source}")]
+    #[diagnostic(help(
+        "the state keeps the ID the server answered; the next `grokform refresh` shows whether the object exists, and `plan` repairs it"
+    ))]
+    NotOnServer {
+        address: Address,
+        #[source]
+        source: crate::refresh::ReadBackError,
+    },
 }
 
 pub(super) fn client_error(address: &Address, source: ClientError) -> ApplyError {

@@ -11,7 +11,7 @@ use super::error::refused;
 use crate::address::Address;
 use crate::model::{Model, template};
 use crate::plan::{self, Change};
-use crate::state::{ResourceState, ResourceStatus, State, StateStore};
+use crate::state::{Fingerprint, ResourceState, ResourceStatus, State, StateStore};
 
 /// The state being applied to, and how much of it the store already holds.
 pub(super) struct Journal {
@@ -111,6 +111,7 @@ impl Journal {
             attributes,
             applied_serial: state.serial + 1,
             status: ResourceStatus::Applied,
+            observed: None,
         };
         state.resources.insert(address.clone(), entry);
         let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
@@ -137,6 +138,31 @@ impl Journal {
         let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
         drop(state);
         self.persist(address, record).await
+    }
+
+    /// Records the fingerprints read back after writes, in one save. An entry written again
+    /// since its read-back (another ID, or no longer applied) keeps none.
+    pub(super) async fn record_fingerprints(
+        &self,
+        fingerprints: Vec<(Address, String, Fingerprint)>,
+    ) -> Result<(), ApplyError> {
+        let mut state = self.state.lock().await;
+        let mut last = None;
+        for (address, remote_id, fingerprint) in fingerprints {
+            let current = state.resources.get(&address).is_some_and(|entry| {
+                entry.status.is_applied() && entry.remote_id.as_deref() == Some(&remote_id)
+            });
+            if current && let Some(entry) = state.resources.get_mut(&address) {
+                entry.observed = Some(fingerprint);
+                last = Some(address);
+            }
+        }
+        let Some(address) = last else {
+            return Ok(());
+        };
+        let record = self.recorded.fetch_add(1, Ordering::SeqCst) + 1;
+        drop(state);
+        self.persist(&address, record).await
     }
 
     /// Returns once the store holds `record` (and every record before it): at once when a

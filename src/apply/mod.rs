@@ -11,11 +11,15 @@
 //!   are recorded as `Uncertain` *before* they are sent, and only become `Applied` with the
 //!   answer; if no answer proves what happened, the next plan shows the ambiguity and the next
 //!   apply resolves it (`uncertain`) instead of silently making a second one.
+//! - tables and dashboards written are read back by the ID the server answered (`readback`):
+//!   one the server cannot find is a failure; what it shows is recorded as the entry's
+//!   fingerprint, so the next refresh need not download it.
 
 mod actions;
 mod error;
 mod executor;
 mod journal;
+mod readback;
 mod report;
 mod uncertain;
 
@@ -33,6 +37,7 @@ use crate::model::Model;
 use crate::plan::{Action, Change, Plan};
 use crate::state::{State, StateStore};
 use journal::Journal;
+use readback::ReadBacks;
 
 /// How to run an apply.
 #[derive(Clone, Debug)]
@@ -89,6 +94,7 @@ pub async fn apply(
         accept_uncertain: options.accept_uncertain.clone(),
         reporter: reporter.clone(),
         completed: std::sync::Mutex::new(Vec::new()),
+        readbacks: ReadBacks::new(client.clone(), options.parallelism),
     });
     let outcome = executor::execute(&nodes, &deps, options.parallelism, stop, |address| {
         let context = context.clone();
@@ -101,6 +107,12 @@ pub async fn apply(
             let result = context.perform(&change).await;
             match &result {
                 Ok(done) => {
+                    if done.remote_id.is_some()
+                        && ReadBacks::wanted(&address)
+                        && let Some(entry) = context.journal.entry(&address).await
+                    {
+                        context.readbacks.start(address.clone(), &entry);
+                    }
                     context
                         .completed
                         .lock()
@@ -118,7 +130,40 @@ pub async fn apply(
     })
     .await;
     let context = Arc::into_inner(context).expect("every task has finished");
-    let completed = context.completed.into_inner().expect("not poisoned");
+    let mut outcome = outcome;
+    let mut completed = context.completed.into_inner().expect("not poisoned");
+    let mut fingerprints = Vec::new();
+    for finished in context.readbacks.finish().await {
+        let address = finished.address;
+        match finished.result {
+            Ok(Some(fingerprint)) => fingerprints.push((address, finished.remote_id, fingerprint)),
+            Ok(None) => {}
+            Err(source @ crate::refresh::ReadBackError::Missing { .. }) => {
+                let error = ApplyError::NotOnServer {
+                    address: address.clone(),
+                    source,
+                };
+                reporter.event(Event::Failed {
+                    address: address.clone(),
+                    message: error.to_string(),
+                });
+                outcome.succeeded.retain(|a| *a != address);
+                completed.retain(|c| c.address != address);
+                outcome
+                    .failed
+                    .push((address, executor::TaskError::Failed(error)));
+            }
+            Err(error) => reporter.event(Event::Warning(format!(
+                "{address}: {error}; the next refresh compares it in full"
+            ))),
+        }
+    }
+    if let Err(error) = context.journal.record_fingerprints(fingerprints).await {
+        // The fingerprints are an optimisation: without them refresh downloads and compares.
+        reporter.event(Event::Warning(format!(
+            "the server's fingerprints were not recorded: {error}"
+        )));
+    }
     let state = context.journal.into_state();
     (ApplyReport::from_outcome(plan, outcome, completed), state)
 }
@@ -134,6 +179,8 @@ struct Context {
     reporter: Arc<dyn Reporter>,
     /// Successful changes with what the server answered, in completion order.
     completed: std::sync::Mutex<Vec<Completed>>,
+    /// The read-backs of what was written, running beside the actions.
+    readbacks: ReadBacks,
 }
 
 #[cfg(test)]

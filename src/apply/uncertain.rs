@@ -55,6 +55,7 @@ impl Context {
             attributes: BTreeMap::new(),
             applied_serial: 0,
             status: ResourceStatus::Uncertain,
+            observed: None,
         });
         pending.status = ResourceStatus::Uncertain;
         // what is being sent: an adopted dashboard is recorded with the hash of what made it

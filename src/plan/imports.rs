@@ -232,6 +232,7 @@ fn insert(state: &mut State, imported: &[Imported], serial: u64) {
                 attributes: record.attributes.clone(),
                 applied_serial: serial,
                 status: ResourceStatus::Applied,
+                observed: None,
             },
         );
     }

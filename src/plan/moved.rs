@@ -67,6 +67,7 @@ mod tests {
             .collect(),
             applied_serial: 1,
             status: ResourceStatus::Applied,
+            observed: None,
         };
         let mut dashboard = share("x");
         dashboard.kind = Kind::Dashboard;

@@ -235,6 +235,7 @@ pub(crate) fn recorded(model: &Model, state: &State, plan: &Plan) -> State {
                 attributes,
                 applied_serial: state.serial,
                 status: ResourceStatus::Applied,
+                observed: None,
             },
         );
     }

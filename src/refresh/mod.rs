@@ -4,12 +4,14 @@
 //!
 //! It never writes to the server. Capabilities are probed once; a refused internal route makes
 //! its kind `Unverified` with one note, never a failure. Reads run in parallel (bounded by
-//! `--parallelism`), each object under a deadline, cheap checks first (the table's columns
-//! and row count, the file's ETag) and bodies (CSV digests, layouts) only when needed.
+//! `--parallelism`), each object under a deadline, cheap checks first (the table's columns,
+//! row count and `updatedOn` against the fingerprint apply recorded, the file's ETag) and
+//! bodies (CSV digests, layout comparisons) only when needed.
 
 mod columns;
 mod dashboards;
 mod files;
+mod fingerprint;
 mod grants;
 mod ignore;
 mod layout;
@@ -28,6 +30,7 @@ use crate::plan::{Observation, Observed, UnmanagedGrant};
 use crate::state::{ResourceState, State};
 
 pub use columns::missing_columns;
+pub use fingerprint::{ReadBackError, read_back};
 pub use ignore::{apply_ignore_rules, ignore_rules};
 pub use report::RefreshReport;
 #[cfg(test)]

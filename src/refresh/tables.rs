@@ -1,9 +1,12 @@
 //! A table read back: gone, its columns changed, its data changed. The internal `GET
-//! /tables/{id}` gives columns and a row count cheaply; the CSV is downloaded (hashed as it
-//! streams, never held) only when those agree with the record, or when the internal route is
-//! refused (the public download still tells whether the table and its data are there).
+//! /tables/{id}` gives columns, a row count and `updatedOn` cheaply; the CSV is downloaded
+//! (hashed as it streams, never held) only when those agree with the record but `updatedOn`
+//! is not the one apply's read-back recorded (or none was recorded), or when the internal
+//! route is refused (the public download still tells whether the table and its data are
+//! there). A new upload of the data advances `updatedOn`, so a replaced CSV of the same size
+//! and row count is still downloaded and caught.
 
-use super::{Found, attribute, listed, recorded_id, unverified};
+use super::{Found, attribute, fingerprint, listed, recorded_id, unverified};
 use crate::address::Address;
 use crate::client::{Capabilities, Capability, Client};
 use crate::plan::{Drift, DriftKind, Observation};
@@ -55,6 +58,9 @@ async fn observe(
                     && seen != rows
                 {
                     return data_changed(format!("{seen} rows on the server, {rows} applied"));
+                }
+                if fingerprint::table_unchanged(recorded, &table) {
+                    return Observation::InSync;
                 }
             }
             // The public download below still answers for the table.

@@ -172,6 +172,7 @@ mod tests {
                 attributes,
                 applied_serial: 1,
                 status: Default::default(),
+                observed: None,
             },
         );
         state

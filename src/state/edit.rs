@@ -209,6 +209,7 @@ mod tests {
             attributes: Default::default(),
             applied_serial: 1,
             status: ResourceStatus::Applied,
+            observed: None,
         }
     }
 

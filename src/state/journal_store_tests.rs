@@ -16,6 +16,7 @@ fn entry(i: usize, payload: usize) -> ResourceState {
         attributes: [("text".to_string(), serde_json::json!("x".repeat(payload)))].into(),
         applied_serial: 0,
         status: ResourceStatus::Applied,
+        observed: None,
     }
 }
 

@@ -12,6 +12,7 @@ fn entry(id: &str, serial: u64) -> ResourceState {
         attributes: [("layout".to_string(), serde_json::json!("a\nb \"c\""))].into(),
         applied_serial: serial,
         status: ResourceStatus::Applied,
+        observed: None,
     }
 }
 

@@ -11,6 +11,7 @@ mod atomic;
 mod codec;
 pub mod edit;
 mod error;
+mod fingerprint;
 mod journal;
 #[cfg(test)]
 mod journal_store_tests;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use atomic::atomic_write;
 pub use codec::{decode, encode};
 pub use error::StateError;
+pub use fingerprint::Fingerprint;
 pub use journal::{Ignored, Recovery};
 pub use local::{BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, LocalStore, STATE_FILE};
 pub use lock_info::LockInfo;
@@ -50,7 +52,8 @@ pub const REMOTE_COPY_FILE: &str = "remote-state.json";
 /// One environment's state (`.grokform/state.json`).
 ///
 /// Serialised pretty with sorted keys (every map is a `BTreeMap`) so that it diffs well in git.
-/// It holds no secrets and no timestamps.
+/// It holds no secrets and no timestamps of its own (an entry's `observed` fingerprint keeps
+/// the server's `updatedOn` text, which changes only when apply writes that object).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct State {
@@ -91,6 +94,12 @@ pub struct ResourceState {
     pub applied_serial: u64,
     #[serde(default, skip_serializing_if = "ResourceStatus::is_applied")]
     pub status: ResourceStatus,
+    /// What the server answered when apply read the object back after writing it; refresh
+    /// compares these cheap fields before downloading a body. `None` in states written
+    /// before fingerprints, after a write the server would not let grokform read back, and
+    /// for kinds that have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Fingerprint>,
 }
 
 /// Whether the server is known to hold what this entry says.

@@ -148,6 +148,7 @@ mod tests {
             attributes: BTreeMap::new(),
             applied_serial: 1,
             status: Default::default(),
+            observed: None,
         }
     }
 

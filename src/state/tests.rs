@@ -19,6 +19,7 @@ fn sample() -> State {
             attributes: [("rows".to_string(), serde_json::json!(3))].into(),
             applied_serial: 1,
             status: ResourceStatus::Applied,
+            observed: None,
         },
     );
     state

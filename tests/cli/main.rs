@@ -36,6 +36,7 @@ mod emulator_robustness;
 mod emulator_tables;
 mod emulator_ui;
 mod environments;
+mod fingerprints;
 mod help;
 mod init;
 mod keys;

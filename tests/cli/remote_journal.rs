@@ -20,6 +20,7 @@ fn entry(i: u64) -> ResourceState {
         attributes: Default::default(),
         applied_serial: i,
         status: Default::default(),
+        observed: None,
     }
 }
 
