@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::{client_error, refused};
+use super::revoke::Revoke;
 use super::{ApplyError, Completed, Context, Event};
 use crate::address::{Address, Kind};
 use crate::client::Progress;
@@ -24,6 +25,11 @@ impl Context {
             (Kind::File, Action::Delete) => {
                 let (connector, path) = recorded_file(change);
                 self.delete_file(address, &connector, &path).await?;
+                self.journal.record(address, None).await?;
+                None
+            }
+            (Kind::Share, Action::Delete) => {
+                self.revoke_grant(change, Revoke::All).await?;
                 self.journal.record(address, None).await?;
                 None
             }
@@ -109,6 +115,10 @@ impl Context {
             .remote_id(&dashboard)
             .await
             .ok_or_else(|| refused(address, &format!("{dashboard} has no ID in the state")))?;
+        if change.revoke_first {
+            // One grant row per group: the Edit row must go before View can be granted.
+            self.revoke_grant(change, Revoke::Access("Edit")).await?;
+        }
         let outcome = self
             .client
             .share(&id, std::slice::from_ref(&share.group), share.access)

@@ -16,6 +16,7 @@ mod error;
 mod executor;
 mod journal;
 mod report;
+mod revoke;
 
 pub use error::ApplyError;
 pub use report::{ApplyReport, Completed, Event, Reporter};

@@ -118,6 +118,7 @@ async fn apply_locked(
                 environment: session.model.environment.clone(),
                 targets: args.targets.clone(),
                 replace: args.replace.clone(),
+                capabilities: session.plan_capabilities().await,
             },
         )?,
     };

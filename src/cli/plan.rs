@@ -85,6 +85,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             environment: session.model.environment.clone(),
             targets: args.targets.clone(),
             replace: args.replace.clone(),
+            capabilities: session.plan_capabilities().await,
         };
         let plan = plan::plan(&session.model, &state, &options)?;
         print_plan(&plan, args.format);

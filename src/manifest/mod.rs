@@ -71,6 +71,31 @@ pub struct Manifest {
     #[serde(default)]
     #[schemars(with = "entries::Keyed<CallSpec>")]
     pub calls: Entries<CallSpec>,
+    /// What grokform may remove from the server (all opt-in; see README, "Lifecycle").
+    #[serde(default)]
+    pub lifecycle: Option<LifecycleSpec>,
+}
+
+/// `lifecycle:`: the destructive steps a plan may take. Leaving it out keeps every object
+/// and grant grokform stops managing on the server, as without it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSpec {
+    /// `additive` (default): a share removed from the manifest is forgotten and the group
+    /// keeps its access; `authoritative`: it is revoked (and an `Edit` → `View` change revokes
+    /// the `Edit` grant), where the server allows revoking and reading grants back.
+    #[serde(default)]
+    #[schemars(with = "Option<SharesMode>")]
+    pub shares: Option<S<String>>,
+}
+
+/// `lifecycle.shares` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum SharesMode {
+    Additive,
+    Authoritative,
 }
 
 /// An environment: overrides of `server`, `vars` and `state`.

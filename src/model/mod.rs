@@ -7,12 +7,14 @@
 //! problems at once as span-carrying diagnostics. Names are held as the validated types
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
+pub mod lifecycle;
 mod resolve;
 pub(crate) mod scan;
 pub mod source;
 pub mod stat_cache;
 pub mod template;
 
+pub use lifecycle::{Lifecycle, SharesMode};
 pub use resolve::Resolved;
 pub use scan::ColumnUse;
 
@@ -50,6 +52,8 @@ pub struct Model {
     /// Keyed by `(dashboard key, group)`.
     pub shares: BTreeMap<(String, String), Share>,
     pub calls: BTreeMap<Key, Call>,
+    /// `lifecycle:`: the destructive steps the manifest opts into.
+    pub lifecycle: Lifecycle,
 }
 
 /// Where the state of an environment is stored.

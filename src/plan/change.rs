@@ -45,6 +45,11 @@ pub struct Change {
     /// hold the object. Apply refuses such a plan until the user resolves it.
     #[serde(default)]
     pub uncertain: bool,
+    /// A share whose access goes down (`Edit` → `View`) under `lifecycle.shares:
+    /// authoritative`: apply revokes the recorded grant (and reads the grants back) before
+    /// granting the new access.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoke_first: bool,
     /// The hash apply records in the state for this address (empty for deletes and forgets).
     pub inputs_hash: String,
 }

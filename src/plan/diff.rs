@@ -44,6 +44,7 @@ impl Planner<'_> {
             csv: None,
             warnings: vec![],
             uncertain: false,
+            revoke_first: false,
             inputs_hash: inputs_hash(self.model, self.address).unwrap_or_default(),
         };
         match self.recorded {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::attributes::{desired_attributes, inputs};
 use super::column_safety;
 use super::diff::Planner;
+use super::lifecycle;
 use super::removed::removed;
 use super::targeting::targeted;
 use super::{Action, Change, FORMAT_VERSION, Plan, PlanError, PlanOptions, StateRef};
@@ -47,6 +48,8 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
         } else {
             removed(address, &state.resources[address])
         };
+        let mut change = change;
+        lifecycle::adjust(&mut change, model, &options.capabilities);
         planned.insert(address.clone(), change);
     }
 

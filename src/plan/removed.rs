@@ -58,6 +58,7 @@ pub(super) fn removed(address: &Address, recorded: &ResourceState) -> Change {
         csv: None,
         warnings: warning.into_iter().collect(),
         uncertain: false,
+        revoke_first: false,
         inputs_hash: String::new(),
     }
 }

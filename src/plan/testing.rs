@@ -21,6 +21,7 @@ pub(crate) fn options() -> PlanOptions {
         environment: Some("staging".into()),
         targets: vec![],
         replace: vec![],
+        capabilities: Default::default(),
     }
 }
 
@@ -70,6 +71,7 @@ impl Fixture {
             dashboards: BTreeMap::new(),
             shares: BTreeMap::new(),
             calls: BTreeMap::new(),
+            lifecycle: Default::default(),
         };
         model.files.insert(
             "raw-sales".into(),

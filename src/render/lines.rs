@@ -183,7 +183,11 @@ pub(crate) fn headline(change: &Change) -> String {
         (Action::Forget, _) => "; it stays on the server",
         _ => "",
     };
-    format!("{address} {}{reasons}{url}", change.action.verb())
+    let verb = match (change.action, address.kind) {
+        (Action::Delete, Kind::Share) => "will be revoked",
+        (action, _) => action.verb(),
+    };
+    format!("{address} {verb}{reasons}{url}")
 }
 
 /// `1234567` → `1,234,567`.

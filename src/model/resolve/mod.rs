@@ -9,6 +9,7 @@
 //! whose params and `depends_on` reference anything) and `warnings`.
 
 mod calls;
+mod lifecycle;
 mod references;
 mod scalars;
 mod sources;
@@ -294,6 +295,7 @@ impl Resolver<'_> {
             dashboards,
             shares,
             calls,
+            lifecycle: self.lifecycle(m.lifecycle.as_ref()),
         };
         if let Err(cycle) = graph::order(&model.dependencies()) {
             self.cycle(&cycle);

@@ -1,0 +1,126 @@
+//! `lifecycle:` opt-ins in plans: revokes where allowed, today's forget with the reason
+//! otherwise, and nothing changed without the opt-in.
+
+use super::super::capabilities::Permit;
+use super::super::testing::{Fixture, baseline, change, options};
+use super::super::*;
+use crate::model::{Access, SharesMode};
+
+fn authoritative(fixture: &mut Fixture) {
+    fixture.model_mut().lifecycle.shares = SharesMode::Authoritative;
+}
+
+fn revoking() -> PlanOptions {
+    PlanOptions {
+        capabilities: PlanCapabilities::all(),
+        ..options()
+    }
+}
+
+#[test]
+fn a_removed_share_is_revoked_when_authoritative_and_allowed() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    fixture.remove_share("overview", "Managers");
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let share = change(&plan, "share.overview.Managers");
+    assert_eq!(share.action, Action::Delete);
+    assert!(share.warnings.is_empty());
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    assert_eq!(plan.summary().delete, 1);
+    insta::assert_snapshot!(crate::render::human(&plan, false));
+}
+
+#[test]
+fn without_the_opt_in_a_removed_share_is_forgotten_even_if_the_server_allows() {
+    let (mut fixture, state) = baseline();
+    fixture.remove_share("overview", "Managers");
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    assert_eq!(
+        change(&plan, "share.overview.Managers").action,
+        Action::Forget
+    );
+}
+
+#[test]
+fn a_refused_revoke_falls_back_to_forget_and_says_why_per_grant() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    fixture.remove_share("overview", "Managers");
+    fixture.remove_share("overview", "Analysts");
+    let options = PlanOptions {
+        capabilities: PlanCapabilities {
+            revoke: Permit::Refused {
+                reason: "grants on this server cannot be revoked (internal route refused: 403)"
+                    .into(),
+            },
+            ..PlanCapabilities::default()
+        },
+        ..options()
+    };
+    let plan = plan(&fixture.model(), &state, &options).unwrap();
+    for group in ["Analysts", "Managers"] {
+        let share = change(&plan, &format!("share.overview.{group}"));
+        assert_eq!(share.action, Action::Forget);
+        assert_eq!(share.warnings.len(), 1);
+        assert!(
+            share.warnings[0].ends_with("; `lifecycle.shares: authoritative` cannot revoke it here: grants on this server cannot be revoked (internal route refused: 403)"),
+            "{}",
+            share.warnings[0]
+        );
+    }
+    assert_eq!(plan.warnings.len(), 2);
+}
+
+#[test]
+fn an_unprobed_server_revokes_nothing() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    fixture.remove_share("overview", "Managers");
+    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let share = change(&plan, "share.overview.Managers");
+    assert_eq!(share.action, Action::Forget);
+    assert!(share.warnings[0].contains("the server's internal routes were not probed"));
+}
+
+#[test]
+fn edit_to_view_revokes_first_when_authoritative_and_allowed() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    fixture.share("overview", "Managers", Access::View);
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let share = change(&plan, "share.overview.Managers");
+    assert_eq!(share.action, Action::Update);
+    assert!(share.revoke_first);
+    assert!(share.warnings.is_empty());
+    assert_eq!(
+        share.reasons,
+        [
+            "access changed: Edit → View",
+            "the Edit grant is revoked, then View is granted"
+        ]
+    );
+}
+
+#[test]
+fn view_to_edit_needs_no_revoke() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    fixture.share("overview", "Analysts", Access::Edit);
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let share = change(&plan, "share.overview.Analysts");
+    assert_eq!(share.action, Action::Update);
+    assert!(!share.revoke_first);
+}
+
+#[test]
+fn edit_to_view_keeps_the_warning_when_revoking_is_refused() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    fixture.share("overview", "Managers", Access::View);
+    let plan = plan(&fixture.model(), &state, &options()).unwrap();
+    let share = change(&plan, "share.overview.Managers");
+    assert!(!share.revoke_first);
+    assert!(share.warnings[0].contains("keeps Edit access"));
+    assert!(share.warnings[0].contains("cannot revoke it here"));
+}
