@@ -28,6 +28,11 @@ impl Context {
                 self.journal.record(address, None).await?;
                 None
             }
+            (Kind::Table | Kind::Dashboard, Action::Delete) => {
+                self.delete_verified(change).await?;
+                self.journal.record(address, None).await?;
+                None
+            }
             (Kind::Share, Action::Delete) => {
                 self.revoke_grant(change, Revoke::All).await?;
                 self.journal.record(address, None).await?;

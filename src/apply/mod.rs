@@ -12,6 +12,7 @@
 //!   answer comes, the next plan shows the ambiguity instead of silently making a second one.
 
 mod actions;
+mod destroy;
 mod error;
 mod executor;
 mod journal;

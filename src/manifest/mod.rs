@@ -87,6 +87,22 @@ pub struct LifecycleSpec {
     #[serde(default)]
     #[schemars(with = "Option<SharesMode>")]
     pub shares: Option<S<String>>,
+    /// `forget` (default): a table or dashboard removed from the manifest stays on the server
+    /// and grokform stops managing it; `allowed`: it is deleted (for every user), where the
+    /// server allows deleting and reading back. A table a managed dashboard still shows is
+    /// never deleted: the plan is refused.
+    #[serde(default)]
+    #[schemars(with = "Option<DeletionMode>")]
+    pub deletion: Option<S<String>>,
+}
+
+/// `lifecycle.deletion` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum DeletionMode {
+    Forget,
+    Allowed,
 }
 
 /// `lifecycle.shares` (schema only).

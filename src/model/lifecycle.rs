@@ -21,8 +21,19 @@ impl SharesMode {
     }
 }
 
+/// What a table or dashboard removed from the manifest does on the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Deletion {
+    /// Forget it: it stays on the server (the behaviour without `lifecycle:`).
+    #[default]
+    Forget,
+    /// Delete it where the server allows.
+    Allowed,
+}
+
 /// `lifecycle:` of the manifest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lifecycle {
     pub shares: SharesMode,
+    pub deletion: Deletion,
 }

@@ -4,15 +4,26 @@
 //! (which plan what the public API can do) so the destructive choices sit in one place,
 //! each with its fallback and the reason the plan gives for it.
 
-use super::capabilities::PlanCapabilities;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::capabilities::{Permit, PlanCapabilities};
 use super::diff::string;
-use super::{Action, Change};
-use crate::address::Kind;
-use crate::model::{Model, SharesMode};
+use super::{Action, Change, PlanError};
+use crate::address::{Address, Kind};
+use crate::model::{Deletion, Model, SharesMode};
 
 /// Turns `change` into its destructive form where the manifest opts in and the server allows;
 /// otherwise leaves it as planned and says, in its warnings, why nothing is removed.
 pub(super) fn adjust(change: &mut Change, model: &Model, capabilities: &PlanCapabilities) {
+    if change.action == Action::Forget && model.lifecycle.deletion == Deletion::Allowed {
+        match change.address.kind {
+            Kind::Dashboard => delete_removed(change, &capabilities.delete_project, "dashboard"),
+            Kind::Table => delete_removed(change, &capabilities.delete_table, "table"),
+            _ => {}
+        }
+    }
     if change.address.kind != Kind::Share || model.lifecycle.shares != SharesMode::Authoritative {
         return;
     }
@@ -20,6 +31,131 @@ pub(super) fn adjust(change: &mut Change, model: &Model, capabilities: &PlanCapa
         Action::Forget => revoke_removed(change, capabilities),
         Action::Update if access_goes_down(change) => revoke_before_grant(change, capabilities),
         _ => {}
+    }
+}
+
+/// A table or dashboard removed from the manifest: deleted, or forgotten with the reason
+/// deleting cannot.
+fn delete_removed(change: &mut Change, permit: &Permit, what: &str) {
+    match permit.refusal() {
+        None => {
+            let name = change
+                .before
+                .as_ref()
+                .map(|b| string(b, "name"))
+                .unwrap_or_default();
+            let at = match (&change.remote_id, change.address.kind) {
+                (Some(id), Kind::Dashboard) => format!(" at `/p/{id}`"),
+                (Some(id), _) => format!(" (`{id}`)"),
+                (None, _) => String::new(),
+            };
+            change.action = Action::Delete;
+            change.reasons = vec![
+                "removed from the manifest".into(),
+                format!(
+                    "`lifecycle.deletion: allowed`: the {what} `{name}`{at} is deleted for every user, then read back"
+                ),
+            ];
+            change.warnings.clear();
+        }
+        Some(reason) => {
+            for warning in &mut change.warnings {
+                warning.push_str(&format!(
+                    "; `lifecycle.deletion: allowed` cannot delete it here: {reason}"
+                ));
+            }
+        }
+    }
+}
+
+/// Orders the deletes of one plan and refuses the unsafe ones: a dashboard is deleted after
+/// the revokes of its grants, a table after the dashboards deleted with it, and a table that
+/// a dashboard still shows after this plan is not deleted at all. A share forgotten with its
+/// deleted dashboard goes with it (no grant stays behind).
+pub(super) fn order_deletions(planned: &mut BTreeMap<Address, Change>) -> Result<(), PlanError> {
+    fn deleted(planned: &BTreeMap<Address, Change>, kind: Kind) -> Vec<Address> {
+        planned
+            .values()
+            .filter(|c| c.address.kind == kind && c.action == Action::Delete)
+            .map(|c| c.address.clone())
+            .collect()
+    }
+    let dashboards = deleted(planned, Kind::Dashboard);
+    let mut revokes: BTreeMap<Address, Vec<Address>> = BTreeMap::new();
+    for change in planned.values_mut() {
+        if change.address.kind != Kind::Share {
+            continue;
+        }
+        let Some(before) = &change.before else {
+            continue;
+        };
+        let dashboard = Address::dashboard(&string(before, "dashboard"));
+        if !dashboards.contains(&dashboard) {
+            continue;
+        }
+        match change.action {
+            Action::Delete => revokes
+                .entry(dashboard)
+                .or_default()
+                .push(change.address.clone()),
+            Action::Forget => {
+                change.warnings.clear();
+                change
+                    .reasons
+                    .push(format!("{dashboard} is deleted, and its grants with it"));
+            }
+            _ => {}
+        }
+    }
+    for (dashboard, shares) in revokes {
+        if let Some(change) = planned.get_mut(&dashboard) {
+            change.depends_on.extend(shares);
+            change.depends_on.sort();
+        }
+    }
+    for table in deleted(planned, Kind::Table) {
+        let id = planned[&table].remote_id.clone().unwrap_or_default();
+        let mut first = vec![];
+        for change in planned.values() {
+            if change.address.kind != Kind::Dashboard || !shows(change, &table, &id) {
+                continue;
+            }
+            if change.action != Action::Delete {
+                return Err(PlanError::TableInUse {
+                    table: table.clone(),
+                    dashboard: change.address.clone(),
+                    dashboard_name: change
+                        .after
+                        .as_ref()
+                        .or(change.before.as_ref())
+                        .map(|a| string(a, "name"))
+                        .unwrap_or_default(),
+                });
+            }
+            first.push(change.address.clone());
+        }
+        let change = planned.get_mut(&table).expect("listed above");
+        change.depends_on.extend(first);
+        change.depends_on.sort();
+    }
+    Ok(())
+}
+
+/// Whether the dashboard `change` leaves on the server shows `table` (by key or by ID).
+fn shows(change: &Change, table: &Address, id: &str) -> bool {
+    let listed = |attrs: &BTreeMap<String, Value>, key: &str, wanted: &str| {
+        attrs
+            .get(key)
+            .and_then(Value::as_array)
+            .is_some_and(|items| items.iter().any(|v| v.as_str() == Some(wanted)))
+    };
+    match (&change.after, &change.before) {
+        (Some(after), _) => listed(after, "tables", &table.key),
+        (None, Some(before)) => {
+            listed(before, "tables", &table.key)
+                || (!id.is_empty() && listed(before, "table_ids", id))
+        }
+        (None, None) => false,
     }
 }
 

@@ -4,6 +4,7 @@
 use super::super::capabilities::Permit;
 use super::super::testing::{Fixture, baseline, change, options};
 use super::super::*;
+use crate::address::Address;
 use crate::model::{Access, SharesMode};
 
 fn authoritative(fixture: &mut Fixture) {
@@ -123,4 +124,78 @@ fn edit_to_view_keeps_the_warning_when_revoking_is_refused() {
     assert!(!share.revoke_first);
     assert!(share.warnings[0].contains("keeps Edit access"));
     assert!(share.warnings[0].contains("cannot revoke it here"));
+}
+
+fn deleting(fixture: &mut Fixture) {
+    fixture.model_mut().lifecycle.deletion = crate::model::Deletion::Allowed;
+}
+
+/// The fixture without its dashboard, its shares and the `customers` table.
+fn without_overview(fixture: &mut Fixture) {
+    let model = fixture.model_mut();
+    model.dashboards.clear();
+    model.shares.clear();
+    model.tables.remove("customers");
+}
+
+#[test]
+fn removed_dashboards_and_tables_are_deleted_dashboards_first() {
+    let (mut fixture, state) = baseline();
+    deleting(&mut fixture);
+    without_overview(&mut fixture);
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    assert_eq!(change(&plan, "dashboard.overview").action, Action::Delete);
+    let table = change(&plan, "table.customers");
+    assert_eq!(table.action, Action::Delete);
+    assert_eq!(
+        table.depends_on,
+        [Address::dashboard("overview")],
+        "the dashboard showing it goes first"
+    );
+    // the shares go with their dashboard: nothing is left to warn about
+    let share = change(&plan, "share.overview.Managers");
+    assert_eq!(share.action, Action::Forget);
+    assert!(share.warnings.is_empty());
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+}
+
+#[test]
+fn a_table_a_forgotten_dashboard_still_shows_is_refused() {
+    let (mut fixture, state) = baseline();
+    deleting(&mut fixture);
+    without_overview(&mut fixture);
+    let options = PlanOptions {
+        capabilities: PlanCapabilities {
+            delete_project: Permit::Refused {
+                reason: "dashboards on this server cannot be deleted".into(),
+            },
+            ..PlanCapabilities::all()
+        },
+        ..options()
+    };
+    let error = plan(&fixture.model(), &state, &options).unwrap_err();
+    assert_eq!(
+        error,
+        PlanError::TableInUse {
+            table: Address::table("customers"),
+            dashboard: Address::dashboard("overview"),
+            dashboard_name: "Sales Overview".into(),
+        }
+    );
+}
+
+#[test]
+fn revokes_of_a_deleted_dashboard_run_before_its_delete() {
+    let (mut fixture, state) = baseline();
+    deleting(&mut fixture);
+    authoritative(&mut fixture);
+    without_overview(&mut fixture);
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    assert_eq!(
+        change(&plan, "dashboard.overview").depends_on,
+        [
+            Address::share("overview", "Analysts"),
+            Address::share("overview", "Managers")
+        ]
+    );
 }

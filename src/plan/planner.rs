@@ -52,6 +52,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
         lifecycle::adjust(&mut change, model, &options.capabilities);
         planned.insert(address.clone(), change);
     }
+    lifecycle::order_deletions(&mut planned)?;
 
     let mut warnings = BTreeSet::new();
     let keep = targeted(&options.targets, &options.replace, &deps, &mut warnings);

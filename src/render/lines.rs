@@ -180,6 +180,8 @@ pub(crate) fn headline(change: &Change) -> String {
     let url = match (change.action, address.kind) {
         (Action::Replace, Kind::Dashboard) => "; its URL will change",
         (Action::Forget, Kind::Call) => "",
+        // a forget without a warning left nothing behind (a share of a deleted dashboard)
+        (Action::Forget, _) if change.warnings.is_empty() => "",
         (Action::Forget, _) => "; it stays on the server",
         _ => "",
     };

@@ -38,6 +38,7 @@ mod init;
 mod keys;
 mod keys_property;
 mod layouts;
+mod lifecycle_deletion;
 mod lifecycle_grants;
 mod local_state;
 mod lock;

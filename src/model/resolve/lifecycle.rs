@@ -4,7 +4,7 @@
 use super::Resolver;
 use crate::manifest::problem::did_you_mean;
 use crate::manifest::{LifecycleSpec, ProblemKind, S};
-use crate::model::{Lifecycle, SharesMode};
+use crate::model::{Deletion, Lifecycle, SharesMode};
 use crate::validated::shown_text;
 
 impl Resolver<'_> {
@@ -14,6 +14,29 @@ impl Resolver<'_> {
         };
         Lifecycle {
             shares: self.shares_mode(spec.shares.as_ref()),
+            deletion: self.deletion(spec.deletion.as_ref()),
+        }
+    }
+
+    fn deletion(&mut self, node: Option<&S<String>>) -> Deletion {
+        let Some(node) = node else {
+            return Deletion::default();
+        };
+        match node.value.as_str() {
+            "forget" => Deletion::Forget,
+            "allowed" => Deletion::Allowed,
+            other => {
+                let hint = did_you_mean(other, ["forget", "allowed"])
+                    .unwrap_or_else(|| "use `forget` or `allowed`".into());
+                self.error_at(
+                    ProblemKind::InvalidLifecycle,
+                    node,
+                    format!("unknown `lifecycle.deletion` mode `{}`", shown_text(other)),
+                    "expected `forget` or `allowed`",
+                )
+                .help = Some(hint);
+                Deletion::default()
+            }
         }
     }
 
