@@ -39,6 +39,7 @@ mod keys;
 mod keys_property;
 mod layouts;
 mod lifecycle_deletion;
+mod lifecycle_destroy;
 mod lifecycle_grants;
 mod local_state;
 mod lock;
