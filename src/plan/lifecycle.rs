@@ -68,6 +68,47 @@ fn delete_removed(change: &mut Change, permit: &Permit, what: &str) {
     }
 }
 
+/// One plan warning per internal write route the plan uses that the server has not been
+/// asked to take yet in this run: the probe cannot try a write, so the plan says plainly
+/// that it is the first attempt and what happens if the server refuses it.
+pub(super) fn untried_notes(changes: &[Change], capabilities: &PlanCapabilities) -> Vec<String> {
+    let uses = |kind: Kind| {
+        changes.iter().any(|c| {
+            c.address.kind == kind
+                && (c.action == Action::Delete || (kind == Kind::Share && c.revoke_first))
+        })
+    };
+    let untried = |permit: &Permit| matches!(permit, Permit::Allowed { tried: false });
+    let mut notes = vec![];
+    for (kind, permit, what, kept) in [
+        (
+            Kind::Share,
+            &capabilities.revoke,
+            "revoke grants",
+            "the share",
+        ),
+        (
+            Kind::Dashboard,
+            &capabilities.delete_project,
+            "delete dashboards",
+            "the dashboard",
+        ),
+        (
+            Kind::Table,
+            &capabilities.delete_table,
+            "delete tables",
+            "the table",
+        ),
+    ] {
+        if uses(kind) && untried(permit) {
+            notes.push(format!(
+                "this server has not yet been asked to {what} in this run: apply sends each request once and reads the result back; if the server refuses, {kept} stays in the state and apply fails"
+            ));
+        }
+    }
+    notes
+}
+
 /// Orders the deletes of one plan and refuses the unsafe ones: a dashboard is deleted after
 /// the revokes of its grants, a table after the dashboards deleted with it, and a table that
 /// a dashboard still shows after this plan is not deleted at all. A share forgotten with its

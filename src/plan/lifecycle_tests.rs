@@ -199,3 +199,32 @@ fn revokes_of_a_deleted_dashboard_run_before_its_delete() {
         ]
     );
 }
+
+#[test]
+fn a_write_not_tried_yet_is_planned_with_a_plain_note() {
+    let (mut fixture, state) = baseline();
+    authoritative(&mut fixture);
+    deleting(&mut fixture);
+    without_overview(&mut fixture);
+    let untried = Permit::Allowed { tried: false };
+    let options = PlanOptions {
+        capabilities: PlanCapabilities {
+            revoke: untried.clone(),
+            delete_project: untried.clone(),
+            delete_table: untried,
+            save_in_place: Permit::Unknown,
+        },
+        ..options()
+    };
+    let plan = plan(&fixture.model(), &state, &options).unwrap();
+    assert_eq!(change(&plan, "table.customers").action, Action::Delete);
+    assert_eq!(plan.warnings.len(), 3, "{:#?}", plan.warnings);
+    assert!(
+        plan.warnings
+            .iter()
+            .all(|w| w.starts_with("this server has not yet been asked to"))
+    );
+    // once tried in this run, nothing to say
+    let plan = super::super::plan(&fixture.model(), &state, &revoking()).unwrap();
+    assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+}

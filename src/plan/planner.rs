@@ -81,6 +81,7 @@ pub fn plan(model: &Model, state: &State, options: &PlanOptions) -> Result<Plan,
     for change in &changes {
         warnings.extend(change.warnings.iter().cloned());
     }
+    warnings.extend(lifecycle::untried_notes(&changes, &options.capabilities));
 
     Ok(Plan {
         format_version: FORMAT_VERSION,
