@@ -43,6 +43,8 @@ impl Context {
                 None
             }
             (Kind::Table, _) => Some(self.upload_table(change).await?),
+            // only old dashboards to delete (`lifecycle.on_replace`): done after the executor
+            (Kind::Dashboard, Action::Update) => change.remote_id.clone(),
             (Kind::Dashboard, _) => Some(self.create_dashboard(change).await?),
             (Kind::Share, _) => {
                 self.share(change).await?;

@@ -16,6 +16,7 @@ mod destroy;
 mod error;
 mod executor;
 mod journal;
+mod replaced;
 mod report;
 mod revoke;
 
@@ -114,6 +115,16 @@ pub async fn apply(
         }
     })
     .await;
+    let mut outcome = outcome;
+    for (address, error) in context.delete_replaced(&outcome).await {
+        context.reporter.event(Event::Failed {
+            address: address.clone(),
+            message: error.to_string(),
+        });
+        outcome
+            .failed
+            .push((address, executor::TaskError::Failed(error)));
+    }
     let context = Arc::into_inner(context).expect("every task has finished");
     let completed = context.completed.into_inner().expect("not poisoned");
     let state = context.journal.into_state();

@@ -11,7 +11,7 @@ use super::progress;
 use super::session::{self, ServerArgs, Session};
 use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::apply::{self, ApplyOptions};
-use crate::model::{Deletion, Lifecycle, Model, SharesMode};
+use crate::model::{Deletion, Lifecycle, Model, OnReplace, SharesMode};
 use crate::plan::{self, PlanCapabilities, PlanOptions};
 
 #[derive(Debug, clap::Args)]
@@ -120,6 +120,7 @@ fn emptied(model: &Model) -> Model {
     nothing.lifecycle = Lifecycle {
         shares: SharesMode::Authoritative,
         deletion: Deletion::Allowed,
+        on_replace: OnReplace::Delete,
     };
     nothing
 }

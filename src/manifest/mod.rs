@@ -94,6 +94,21 @@ pub struct LifecycleSpec {
     #[serde(default)]
     #[schemars(with = "Option<DeletionMode>")]
     pub deletion: Option<S<String>>,
+    /// `keep` (default): when a dashboard is replaced (a new one is created: name, tables or
+    /// layout changed), the old one stays on the server with its grants; `delete`: the old one
+    /// is deleted once the new one and its shares are in place, where the server allows.
+    #[serde(default)]
+    #[schemars(with = "Option<OnReplaceMode>")]
+    pub on_replace: Option<S<String>>,
+}
+
+/// `lifecycle.on_replace` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum OnReplaceMode {
+    Keep,
+    Delete,
 }
 
 /// `lifecycle.deletion` (schema only).

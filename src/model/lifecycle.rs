@@ -31,9 +31,20 @@ pub enum Deletion {
     Allowed,
 }
 
+/// What happens to the old dashboard when a dashboard is replaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnReplace {
+    /// It stays on the server (the behaviour without `lifecycle:`).
+    #[default]
+    Keep,
+    /// It is deleted once the replacement and its shares are in place.
+    Delete,
+}
+
 /// `lifecycle:` of the manifest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Lifecycle {
     pub shares: SharesMode,
     pub deletion: Deletion,
+    pub on_replace: OnReplace,
 }

@@ -14,7 +14,7 @@ pub mod source;
 pub mod stat_cache;
 pub mod template;
 
-pub use lifecycle::{Deletion, Lifecycle, SharesMode};
+pub use lifecycle::{Deletion, Lifecycle, OnReplace, SharesMode};
 pub use resolve::Resolved;
 pub use scan::ColumnUse;
 

@@ -45,6 +45,7 @@ impl Planner<'_> {
             warnings: vec![],
             uncertain: false,
             revoke_first: false,
+            delete_replaced: vec![],
             inputs_hash: inputs_hash(self.model, self.address).unwrap_or_default(),
         };
         match self.recorded {

@@ -12,7 +12,7 @@ use super::capabilities::{Permit, PlanCapabilities};
 use super::diff::string;
 use super::{Action, Change, PlanError};
 use crate::address::{Address, Kind};
-use crate::model::{Deletion, Model, SharesMode};
+use crate::model::{Deletion, Model, OnReplace, SharesMode};
 
 /// Turns `change` into its destructive form where the manifest opts in and the server allows;
 /// otherwise leaves it as planned and says, in its warnings, why nothing is removed.
@@ -23,6 +23,13 @@ pub(super) fn adjust(change: &mut Change, model: &Model, capabilities: &PlanCapa
             Kind::Table => delete_removed(change, &capabilities.delete_table, "table"),
             _ => {}
         }
+    }
+    if change.address.kind == Kind::Dashboard
+        && change.action != Action::Forget
+        && change.action != Action::Delete
+        && model.lifecycle.on_replace == OnReplace::Delete
+    {
+        replaced(change, &capabilities.delete_project);
     }
     if change.address.kind != Kind::Share || model.lifecycle.shares != SharesMode::Authoritative {
         return;
@@ -68,6 +75,77 @@ fn delete_removed(change: &mut Change, permit: &Permit, what: &str) {
     }
 }
 
+/// The attribute of a dashboard's state entry listing old dashboards whose delete failed.
+pub(crate) const ORPHANED: &str = "orphaned";
+
+/// `lifecycle.on_replace: delete`: the dashboard a replacement supersedes, and any an earlier
+/// delete left `orphaned`, are deleted by apply once the dashboard and its shares succeeded;
+/// where the server refuses, they stay and the warning says why.
+fn replaced(change: &mut Change, permit: &Permit) {
+    let orphans: Vec<String> = change
+        .before
+        .as_ref()
+        .and_then(|b| b.get(ORPHANED))
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut ids = vec![];
+    if change.action == Action::Replace
+        && let Some(old) = &change.remote_id
+    {
+        ids.push(old.clone());
+    }
+    ids.extend(orphans.iter().cloned());
+    if ids.is_empty() {
+        return;
+    }
+    let shown = |ids: &[String]| {
+        ids.iter()
+            .map(|id| format!("`/p/{id}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match permit.refusal() {
+        None => {
+            change.delete_replaced = ids;
+            for warning in &mut change.warnings {
+                *warning = warning.replace(
+                    " stays on the server (the public API cannot delete dashboards)",
+                    " is deleted once the new one and its shares are in place (`lifecycle.on_replace: delete`)",
+                );
+            }
+            if !orphans.is_empty() {
+                change.reasons.push(format!(
+                    "{} left by an earlier replacement (its delete failed) {} deleted once this dashboard and its shares are in place",
+                    shown(&orphans),
+                    if orphans.len() == 1 { "is" } else { "are" }
+                ));
+                if change.action == Action::NoOp {
+                    change.action = Action::Update;
+                }
+            }
+        }
+        Some(reason) => {
+            for warning in &mut change.warnings {
+                warning.push_str(&format!(
+                    "; `lifecycle.on_replace: delete` cannot delete it here: {reason}"
+                ));
+            }
+            if !orphans.is_empty() {
+                change.warnings.push(format!(
+                    "{}: {} left by an earlier replacement stay on the server; `lifecycle.on_replace: delete` cannot delete them here: {reason}",
+                    change.address,
+                    shown(&orphans)
+                ));
+            }
+        }
+    }
+}
+
 /// One plan warning per internal write route the plan uses that the server has not been
 /// asked to take yet in this run: the probe cannot try a write, so the plan says plainly
 /// that it is the first attempt and what happens if the server refuses it.
@@ -75,7 +153,9 @@ pub(super) fn untried_notes(changes: &[Change], capabilities: &PlanCapabilities)
     let uses = |kind: Kind| {
         changes.iter().any(|c| {
             c.address.kind == kind
-                && (c.action == Action::Delete || (kind == Kind::Share && c.revoke_first))
+                && (c.action == Action::Delete
+                    || (kind == Kind::Share && c.revoke_first)
+                    || !c.delete_replaced.is_empty())
         })
     };
     let untried = |permit: &Permit| matches!(permit, Permit::Allowed { tried: false });

@@ -228,3 +228,67 @@ fn a_write_not_tried_yet_is_planned_with_a_plain_note() {
     let plan = super::super::plan(&fixture.model(), &state, &revoking()).unwrap();
     assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
 }
+
+fn deleting_replaced(fixture: &mut Fixture) {
+    fixture.model_mut().lifecycle.on_replace = crate::model::OnReplace::Delete;
+}
+
+#[test]
+fn a_replaced_dashboard_plans_the_delete_of_the_old_one() {
+    let (mut fixture, state) = baseline();
+    deleting_replaced(&mut fixture);
+    fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
+    let old = state.resources[&Address::dashboard("overview")]
+        .remote_id
+        .clone()
+        .unwrap();
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let dashboard = change(&plan, "dashboard.overview");
+    assert_eq!(dashboard.action, Action::Replace);
+    assert_eq!(dashboard.delete_replaced, std::slice::from_ref(&old));
+    assert!(
+        dashboard.warnings[0].contains(&format!(
+            "`/p/{old}` is deleted once the new one and its shares are in place"
+        )),
+        "{}",
+        dashboard.warnings[0]
+    );
+
+    // refused: kept, and the warning says why
+    let plan = plan_without_deletes(&fixture, &state);
+    let dashboard = change(&plan, "dashboard.overview");
+    assert!(dashboard.delete_replaced.is_empty());
+    assert!(dashboard.warnings[0].contains("stays on the server"));
+    assert!(dashboard.warnings[0].contains("`lifecycle.on_replace: delete` cannot delete it here"));
+}
+
+fn plan_without_deletes(fixture: &Fixture, state: &crate::state::State) -> Plan {
+    plan(&fixture.model(), state, &options()).unwrap()
+}
+
+#[test]
+fn an_orphaned_dashboard_is_offered_again_as_an_update() {
+    let (mut fixture, mut state) = baseline();
+    deleting_replaced(&mut fixture);
+    state
+        .resources
+        .get_mut(&Address::dashboard("overview"))
+        .unwrap()
+        .attributes
+        .insert("orphaned".into(), serde_json::json!(["old-1"]));
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let dashboard = change(&plan, "dashboard.overview");
+    assert_eq!(dashboard.action, Action::Update);
+    assert_eq!(dashboard.delete_replaced, ["old-1"]);
+    assert!(dashboard.reasons[0].contains("`/p/old-1` left by an earlier replacement"));
+    // the shares are not touched: the dashboard keeps its ID
+    assert_eq!(
+        change(&plan, "share.overview.Analysts").action,
+        Action::NoOp
+    );
+
+    // without the opt-in, nothing is offered
+    let (fixture, _) = baseline();
+    let without = super::super::plan(&fixture.model(), &state, &revoking()).unwrap();
+    assert_eq!(change(&without, "dashboard.overview").action, Action::NoOp);
+}

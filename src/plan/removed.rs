@@ -59,6 +59,7 @@ pub(super) fn removed(address: &Address, recorded: &ResourceState) -> Change {
         warnings: warning.into_iter().collect(),
         uncertain: false,
         revoke_first: false,
+        delete_replaced: vec![],
         inputs_hash: String::new(),
     }
 }

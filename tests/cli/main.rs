@@ -41,6 +41,7 @@ mod layouts;
 mod lifecycle_deletion;
 mod lifecycle_destroy;
 mod lifecycle_grants;
+mod lifecycle_replace;
 mod local_state;
 mod lock;
 mod long_input;

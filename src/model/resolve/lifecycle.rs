@@ -4,7 +4,7 @@
 use super::Resolver;
 use crate::manifest::problem::did_you_mean;
 use crate::manifest::{LifecycleSpec, ProblemKind, S};
-use crate::model::{Deletion, Lifecycle, SharesMode};
+use crate::model::{Deletion, Lifecycle, OnReplace, SharesMode};
 use crate::validated::shown_text;
 
 impl Resolver<'_> {
@@ -15,6 +15,32 @@ impl Resolver<'_> {
         Lifecycle {
             shares: self.shares_mode(spec.shares.as_ref()),
             deletion: self.deletion(spec.deletion.as_ref()),
+            on_replace: self.on_replace(spec.on_replace.as_ref()),
+        }
+    }
+
+    fn on_replace(&mut self, node: Option<&S<String>>) -> OnReplace {
+        let Some(node) = node else {
+            return OnReplace::default();
+        };
+        match node.value.as_str() {
+            "keep" => OnReplace::Keep,
+            "delete" => OnReplace::Delete,
+            other => {
+                let hint = did_you_mean(other, ["keep", "delete"])
+                    .unwrap_or_else(|| "use `keep` or `delete`".into());
+                self.error_at(
+                    ProblemKind::InvalidLifecycle,
+                    node,
+                    format!(
+                        "unknown `lifecycle.on_replace` mode `{}`",
+                        shown_text(other)
+                    ),
+                    "expected `keep` or `delete`",
+                )
+                .help = Some(hint);
+                OnReplace::default()
+            }
         }
     }
 
