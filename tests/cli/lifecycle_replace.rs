@@ -185,3 +185,15 @@ fn done_when_one_dashboard_per_entry_each_readable_by_exactly_the_named_groups()
     }
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn init_opts_into_deleting_replaced_dashboards() {
+    let project = TestContext::new();
+    project.run(&["init"]).code(0);
+    let manifest = project.read("grokform.yaml");
+    assert!(
+        manifest.contains("lifecycle:\n  on_replace: delete\n"),
+        "{manifest}"
+    );
+    project.run(&["validate"]).code(0);
+}
