@@ -107,16 +107,30 @@ async fn destroy_locked(args: &Args, session: &Session) -> miette::Result<ExitSt
     })
 }
 
-/// `model` with no resources and every removal allowed: planning against it removes what
-/// the state holds.
+/// `model` with only its `prevent_destroy` resources (a kept dashboard with its tables,
+/// layout and shares) and every removal allowed: planning against it removes the rest of
+/// what the state holds.
 fn emptied(model: &Model) -> Model {
     let mut nothing = model.clone();
     nothing.files.clear();
-    nothing.tables.clear();
-    nothing.layouts.clear();
-    nothing.dashboards.clear();
-    nothing.shares.clear();
     nothing.calls.clear();
+    nothing.dashboards.retain(|_, d| d.prevent_destroy);
+    let shown: Vec<_> = nothing
+        .dashboards
+        .values()
+        .flat_map(|d| d.tables.iter().cloned())
+        .collect();
+    let layouts: Vec<_> = nothing
+        .dashboards
+        .values()
+        .filter_map(|d| d.layout.clone())
+        .collect();
+    nothing
+        .tables
+        .retain(|key, t| t.prevent_destroy || shown.contains(key));
+    nothing.layouts.retain(|key, _| layouts.contains(key));
+    let kept: Vec<_> = nothing.dashboards.keys().map(|k| k.to_string()).collect();
+    nothing.shares.retain(|(d, _), _| kept.contains(d));
     nothing.lifecycle = Lifecycle {
         shares: SharesMode::Authoritative,
         deletion: Deletion::Allowed,

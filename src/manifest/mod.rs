@@ -206,6 +206,10 @@ pub struct TableSpec {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub allow_column_removal: Option<S<bool>>,
+    /// Never deleted by grokform: `grokform destroy` keeps it (default `false`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub prevent_destroy: Option<S<bool>>,
 }
 
 /// `layouts.<key>`.
@@ -240,6 +244,11 @@ pub struct DashboardSpec {
     #[serde(default)]
     #[schemars(with = "Option<Vec<IgnoreChange>>")]
     pub ignore_changes: Option<S<Vec<S<String>>>>,
+    /// Never deleted by grokform: `grokform destroy` keeps it (with its tables and shares),
+    /// and `lifecycle.on_replace: delete` keeps its old copies (default `false`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub prevent_destroy: Option<S<bool>>,
 }
 
 /// One entry of `ignore_changes` (schema only).

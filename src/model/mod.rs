@@ -100,6 +100,8 @@ pub struct Table {
     /// `allow_column_removal: true`: a plan may upload a CSV that drops a column a layout of
     /// its dashboards uses (a warning instead of an error).
     pub allow_column_removal: bool,
+    /// `prevent_destroy: true`: grokform never deletes it.
+    pub prevent_destroy: bool,
 }
 
 /// What the plan shows about a CSV without reading it again.
@@ -146,6 +148,8 @@ pub struct Dashboard {
     pub layout: Option<Key>,
     /// `ignore_changes`: `layout`, `shares` or JSON pointers into the layout (checked).
     pub ignore_changes: Vec<String>,
+    /// `prevent_destroy: true`: grokform never deletes it (nor its replaced copies).
+    pub prevent_destroy: bool,
 }
 
 /// Share access level.

@@ -29,7 +29,21 @@ pub(super) fn adjust(change: &mut Change, model: &Model, capabilities: &PlanCapa
         && change.action != Action::Delete
         && model.lifecycle.on_replace == OnReplace::Delete
     {
-        replaced(change, &capabilities.delete_project);
+        let protected = model
+            .dashboards
+            .get(&change.address.key)
+            .is_some_and(|d| d.prevent_destroy);
+        let refused = Permit::Refused {
+            reason: format!("{} has `prevent_destroy: true`", change.address),
+        };
+        replaced(
+            change,
+            if protected {
+                &refused
+            } else {
+                &capabilities.delete_project
+            },
+        );
     }
     if change.address.kind != Kind::Share || model.lifecycle.shares != SharesMode::Authoritative {
         return;

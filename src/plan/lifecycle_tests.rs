@@ -292,3 +292,26 @@ fn an_orphaned_dashboard_is_offered_again_as_an_update() {
     let without = super::super::plan(&fixture.model(), &state, &revoking()).unwrap();
     assert_eq!(change(&without, "dashboard.overview").action, Action::NoOp);
 }
+
+#[test]
+fn prevent_destroy_keeps_the_old_copy_of_a_replaced_dashboard() {
+    let (mut fixture, state) = baseline();
+    deleting_replaced(&mut fixture);
+    fixture
+        .model_mut()
+        .dashboards
+        .get_mut("overview")
+        .unwrap()
+        .prevent_destroy = true;
+    fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
+    let plan = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let dashboard = change(&plan, "dashboard.overview");
+    assert_eq!(dashboard.action, Action::Replace);
+    assert!(dashboard.delete_replaced.is_empty());
+    assert!(
+        dashboard.warnings[0]
+            .contains("cannot delete it here: dashboard.overview has `prevent_destroy: true`"),
+        "{}",
+        dashboard.warnings[0]
+    );
+}

@@ -94,6 +94,7 @@ impl Fixture {
                 tables: vec!["orders".into(), "customers".into()],
                 layout: Some("overview".into()),
                 ignore_changes: vec![],
+                prevent_destroy: false,
             },
         );
         fixture.share("overview", "Analysts", Access::View);
@@ -131,6 +132,7 @@ impl Fixture {
                 source: source(&format!("data/{key}.csv"), csv),
                 csv: csv_summary(csv),
                 allow_column_removal: false,
+                prevent_destroy: false,
             },
         );
     }

@@ -62,3 +62,40 @@ fn destroy_where_deleting_is_refused_stops_before_an_unsafe_table_delete() {
     assert_eq!(project.held("dashboards").len(), 2);
     assert_eq!(project.held("tables").len(), 2);
 }
+
+#[test]
+fn destroy_keeps_what_prevent_destroy_protects() {
+    let project = TestContext::quickstart();
+    project.edit("grokform.yaml", |m| {
+        m.replace(
+            "    name: ${var.project} customers\n    tables: [customers]\n",
+            "    name: ${var.project} customers\n    tables: [customers]\n    prevent_destroy: true\n",
+        )
+    });
+    project.apply();
+    project.run(&["destroy", "--auto-approve"]).code(0);
+    let names = |kind: &str| -> Vec<String> {
+        let mut names: Vec<String> = project
+            .held(kind)
+            .iter()
+            .map(|v| v["name"].as_str().unwrap_or_default().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("dashboards"), ["Sales customers"]);
+    assert_eq!(names("tables"), ["Admin:Sales:Customers"]);
+    assert!(project.held("files").is_empty());
+    assert_eq!(project.held("shares").len(), 1);
+    let state = project.state();
+    let mut kept: Vec<&String> = state["resources"].as_object().unwrap().keys().collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            "dashboard.customers",
+            "share.customers.Analysts",
+            "table.customers"
+        ]
+    );
+}

@@ -118,6 +118,7 @@ impl Resolver<'_> {
                         tables: names,
                         layout,
                         ignore_changes,
+                        prevent_destroy: spec.prevent_destroy.as_ref().is_some_and(|p| p.value),
                     },
                 );
             }
