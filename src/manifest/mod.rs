@@ -244,6 +244,11 @@ pub struct DashboardSpec {
     #[serde(default)]
     #[schemars(with = "Option<Vec<IgnoreChange>>")]
     pub ignore_changes: Option<S<Vec<S<String>>>>,
+    /// `keep` or `delete`: what happens to this dashboard's old copy when it is replaced;
+    /// overrides `lifecycle.on_replace` (the default) for this dashboard.
+    #[serde(default)]
+    #[schemars(with = "Option<OnReplaceMode>")]
+    pub on_replace: Option<S<String>>,
     /// Never deleted by grokform: `grokform destroy` keeps it (with its tables and shares),
     /// and `lifecycle.on_replace: delete` keeps its old copies (default `false`).
     #[serde(default)]

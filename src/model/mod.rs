@@ -150,6 +150,8 @@ pub struct Dashboard {
     pub ignore_changes: Vec<String>,
     /// `prevent_destroy: true`: grokform never deletes it (nor its replaced copies).
     pub prevent_destroy: bool,
+    /// Its own `on_replace`, overriding `lifecycle.on_replace`.
+    pub on_replace: Option<OnReplace>,
 }
 
 /// Share access level.

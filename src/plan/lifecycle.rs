@@ -27,7 +27,7 @@ pub(super) fn adjust(change: &mut Change, model: &Model, capabilities: &PlanCapa
     if change.address.kind == Kind::Dashboard
         && change.action != Action::Forget
         && change.action != Action::Delete
-        && model.lifecycle.on_replace == OnReplace::Delete
+        && on_replace(model, &change.address.key) == OnReplace::Delete
     {
         let protected = model
             .dashboards
@@ -87,6 +87,15 @@ fn delete_removed(change: &mut Change, permit: &Permit, what: &str) {
             }
         }
     }
+}
+
+/// The dashboard's own `on_replace`, else the manifest's.
+fn on_replace(model: &Model, key: &str) -> OnReplace {
+    model
+        .dashboards
+        .get(key)
+        .and_then(|d| d.on_replace)
+        .unwrap_or(model.lifecycle.on_replace)
 }
 
 /// The attribute of a dashboard's state entry listing old dashboards whose delete failed.

@@ -315,3 +315,36 @@ fn prevent_destroy_keeps_the_old_copy_of_a_replaced_dashboard() {
         dashboard.warnings[0]
     );
 }
+
+#[test]
+fn a_dashboard_own_on_replace_overrides_the_manifest() {
+    let edit = r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##;
+    // manifest keep, dashboard delete
+    let (mut fixture, state) = baseline();
+    fixture.layout(edit);
+    fixture
+        .model_mut()
+        .dashboards
+        .get_mut("overview")
+        .unwrap()
+        .on_replace = Some(crate::model::OnReplace::Delete);
+    let planned = plan(&fixture.model(), &state, &revoking()).unwrap();
+    assert_eq!(
+        change(&planned, "dashboard.overview").delete_replaced.len(),
+        1
+    );
+    // manifest delete, dashboard keep
+    let (mut fixture, state) = baseline();
+    deleting_replaced(&mut fixture);
+    fixture.layout(edit);
+    fixture
+        .model_mut()
+        .dashboards
+        .get_mut("overview")
+        .unwrap()
+        .on_replace = Some(crate::model::OnReplace::Keep);
+    let planned = plan(&fixture.model(), &state, &revoking()).unwrap();
+    let dashboard = change(&planned, "dashboard.overview");
+    assert!(dashboard.delete_replaced.is_empty());
+    assert!(dashboard.warnings[0].contains("stays on the server"));
+}

@@ -95,6 +95,7 @@ impl Fixture {
                 layout: Some("overview".into()),
                 ignore_changes: vec![],
                 prevent_destroy: false,
+                on_replace: None,
             },
         );
         fixture.share("overview", "Analysts", Access::View);

@@ -197,3 +197,23 @@ fn init_opts_into_deleting_replaced_dashboards() {
     );
     project.run(&["validate"]).code(0);
 }
+
+#[test]
+fn a_dashboard_on_replace_is_checked_where_it_is_written() {
+    let project = TestContext::quickstart();
+    project.edit("grokform.yaml", |m| {
+        m.replace(
+            "    tables: [customers]\n",
+            "    tables: [customers]\n    on_replace: remove\n",
+        )
+    });
+    let run = project.run(&["validate"]);
+    run.code(1);
+    let stderr = unwrapped(&run.stderr);
+    assert!(
+        stderr.contains("unknown `on_replace` mode `remove`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("expected `keep` or `delete`"), "{stderr}");
+    assert!(stderr.contains("grokform.yaml:"), "{stderr}");
+}

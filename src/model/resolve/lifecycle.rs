@@ -19,7 +19,7 @@ impl Resolver<'_> {
         }
     }
 
-    fn on_replace(&mut self, node: Option<&S<String>>) -> OnReplace {
+    pub(super) fn on_replace(&mut self, node: Option<&S<String>>) -> OnReplace {
         let Some(node) = node else {
             return OnReplace::default();
         };
@@ -32,10 +32,7 @@ impl Resolver<'_> {
                 self.error_at(
                     ProblemKind::InvalidLifecycle,
                     node,
-                    format!(
-                        "unknown `lifecycle.on_replace` mode `{}`",
-                        shown_text(other)
-                    ),
+                    format!("unknown `on_replace` mode `{}`", shown_text(other)),
                     "expected `keep` or `delete`",
                 )
                 .help = Some(hint);
