@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::error::{client_error, refused};
+use super::revoke::Revoke;
 use super::uncertain::{CallResolution, Resolution};
 use super::{ApplyError, Completed, Context, Event};
 use crate::address::{Address, Kind};
@@ -27,11 +28,23 @@ impl Context {
                 self.journal.record(address, None).await?;
                 None
             }
+            (Kind::Table | Kind::Dashboard, Action::Delete) => {
+                self.delete_verified(change).await?;
+                self.journal.record(address, None).await?;
+                None
+            }
+            (Kind::Share, Action::Delete) => {
+                self.revoke_grant(change, Revoke::All).await?;
+                self.journal.record(address, None).await?;
+                None
+            }
             (Kind::File, _) => {
                 self.upload_file(change).await?;
                 None
             }
             (Kind::Table, _) => Some(self.upload_table(change).await?),
+            // only old dashboards to delete (`lifecycle.on_replace`): done after the executor
+            (Kind::Dashboard, Action::Update) => change.remote_id.clone(),
             (Kind::Dashboard, _) => {
                 let (id, adopted) = self.create_dashboard(change).await?;
                 note = adopted;
@@ -114,6 +127,10 @@ impl Context {
             .remote_id(&dashboard)
             .await
             .ok_or_else(|| refused(address, &format!("{dashboard} has no ID in the state")))?;
+        if change.revoke_first {
+            // One grant row per group: the Edit row must go before View can be granted.
+            self.revoke_grant(change, Revoke::Access("Edit")).await?;
+        }
         let outcome = self
             .client
             .share(&id, std::slice::from_ref(&share.group), share.access)

@@ -16,11 +16,14 @@
 //!   fingerprint, so the next refresh need not download it.
 
 mod actions;
+mod destroy;
 mod error;
 mod executor;
 mod journal;
 mod readback;
+mod replaced;
 mod report;
+mod revoke;
 mod uncertain;
 
 pub use error::ApplyError;
@@ -129,6 +132,16 @@ pub async fn apply(
         }
     })
     .await;
+    let mut outcome = outcome;
+    for (address, error) in context.delete_replaced(&outcome).await {
+        context.reporter.event(Event::Failed {
+            address: address.clone(),
+            message: error.to_string(),
+        });
+        outcome
+            .failed
+            .push((address, executor::TaskError::Failed(error)));
+    }
     let context = Arc::into_inner(context).expect("every task has finished");
     let mut outcome = outcome;
     let mut completed = context.completed.into_inner().expect("not poisoned");

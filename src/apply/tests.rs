@@ -83,6 +83,7 @@ async fn concurrent_actions_share_saves_but_each_is_saved_before_its_dependents_
             environment: None,
             targets: vec![],
             replace: vec![],
+            capabilities: Default::default(),
         },
     )
     .unwrap();

@@ -146,6 +146,7 @@ async fn apply_locked(
                     environment: session.model.environment.clone(),
                     targets: args.targets.clone(),
                     replace: args.replace.clone(),
+                    capabilities: session.plan_capabilities().await,
                 },
             )?
         }
@@ -231,7 +232,7 @@ fn print_report(report: &ApplyReport) {
 }
 
 /// Asks on the terminal; only `yes` approves.
-fn confirm(server: &str) -> miette::Result<bool> {
+pub(super) fn confirm(server: &str) -> miette::Result<bool> {
     let mut stderr = std::io::stderr();
     write!(
         stderr,
@@ -250,7 +251,7 @@ fn confirm(server: &str) -> miette::Result<bool> {
 /// First Ctrl-C asks the applier to start nothing new (in-flight work finishes and the state
 /// is saved); a second one exits at once: everything finished so far is already saved.
 #[allow(clippy::disallowed_methods)] // `cli` owns the process exit
-fn interrupts() -> watch::Receiver<bool> {
+pub(super) fn interrupts() -> watch::Receiver<bool> {
     let (tx, rx) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_err() {

@@ -6,6 +6,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_macros)]
 
 mod apply;
+mod destroy;
 mod diagnostics;
 mod emulator;
 mod force_unlock;
@@ -119,6 +120,8 @@ pub enum Command {
     Plan(plan::Args),
     /// Make the server match the manifest.
     Apply(apply::Args),
+    /// Remove everything the state manages from the server, and from the state.
+    Destroy(destroy::Args),
     /// Report what was changed on the server outside grokform (drift), changing nothing.
     #[command(visible_alias = "drift")]
     Refresh(refresh::Args),
@@ -167,6 +170,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Destroy(args) => destroy::run(args),
         Command::Refresh(args) => refresh::run(args),
         Command::Emulator(args) => emulator::run(args),
         Command::ForceUnlock(args) => force_unlock::run(args),

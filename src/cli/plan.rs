@@ -95,6 +95,7 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             environment: session.model.environment.clone(),
             targets: args.targets.clone(),
             replace: args.replace.clone(),
+            capabilities: session.plan_capabilities().await,
         };
         let observed =
             super::observe::observe(&session, &state, args.refresh, args.parallelism).await;

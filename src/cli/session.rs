@@ -10,7 +10,8 @@ use miette::{IntoDiagnostic, WrapErr};
 use super::{ManifestArgs, SourceArgs};
 use crate::client::{ApiKey, Client, ClientOptions};
 use crate::emulator::{self, Emulator, EmulatorConfig};
-use crate::model::{Model, Resolved};
+use crate::model::{Lifecycle, Model, Resolved};
+use crate::plan::PlanCapabilities;
 use crate::server_url::ServerUrl;
 use crate::state::{self, State, StateLocation, StateStore};
 
@@ -136,6 +137,15 @@ impl Session {
             store,
             _emulator: emulator,
         })
+    }
+
+    /// The destructive routes a plan may use: probed only when the manifest opts into one
+    /// (`lifecycle:`), so a plan without opt-ins sends no more requests than before.
+    pub async fn plan_capabilities(&self) -> PlanCapabilities {
+        if self.model.lifecycle == Lifecycle::default() {
+            return PlanCapabilities::default();
+        }
+        PlanCapabilities::from_probe(&self.client.probe_capabilities().await)
     }
 
     /// Loads the state (a new one when there is none) and checks it belongs to this server.

@@ -81,6 +81,62 @@ pub struct Manifest {
     /// the state; nothing is sent to the server.
     #[serde(default)]
     pub moved: Vec<MovedSpec>,
+    /// What grokform may remove from the server (all opt-in; see README, "Lifecycle").
+    #[serde(default)]
+    pub lifecycle: Option<LifecycleSpec>,
+}
+
+/// `lifecycle:`: the destructive steps a plan may take. Leaving it out keeps every object
+/// and grant grokform stops managing on the server, as without it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSpec {
+    /// `additive` (default): a share removed from the manifest is forgotten and the group
+    /// keeps its access; `authoritative`: it is revoked (and an `Edit` → `View` change revokes
+    /// the `Edit` grant), where the server allows revoking and reading grants back.
+    #[serde(default)]
+    #[schemars(with = "Option<SharesMode>")]
+    pub shares: Option<S<String>>,
+    /// `forget` (default): a table or dashboard removed from the manifest stays on the server
+    /// and grokform stops managing it; `allowed`: it is deleted (for every user), where the
+    /// server allows deleting and reading back. A table a managed dashboard still shows is
+    /// never deleted: the plan is refused.
+    #[serde(default)]
+    #[schemars(with = "Option<DeletionMode>")]
+    pub deletion: Option<S<String>>,
+    /// `keep` (default): when a dashboard is replaced (a new one is created: name, tables or
+    /// layout changed), the old one stays on the server with its grants; `delete`: the old one
+    /// is deleted once the new one and its shares are in place, where the server allows.
+    #[serde(default)]
+    #[schemars(with = "Option<OnReplaceMode>")]
+    pub on_replace: Option<S<String>>,
+}
+
+/// `lifecycle.on_replace` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum OnReplaceMode {
+    Keep,
+    Delete,
+}
+
+/// `lifecycle.deletion` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum DeletionMode {
+    Forget,
+    Allowed,
+}
+
+/// `lifecycle.shares` (schema only).
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+#[serde(rename_all = "lowercase")]
+enum SharesMode {
+    Additive,
+    Authoritative,
 }
 
 /// An environment: overrides of `server`, `vars` and `state`.
@@ -160,6 +216,10 @@ pub struct TableSpec {
     #[serde(default)]
     #[schemars(with = "Option<bool>")]
     pub allow_column_removal: Option<S<bool>>,
+    /// Never deleted by grokform: `grokform destroy` keeps it (default `false`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub prevent_destroy: Option<S<bool>>,
 }
 
 /// `layouts.<key>`.
@@ -194,6 +254,16 @@ pub struct DashboardSpec {
     #[serde(default)]
     #[schemars(with = "Option<Vec<IgnoreChange>>")]
     pub ignore_changes: Option<S<Vec<S<String>>>>,
+    /// `keep` or `delete`: what happens to this dashboard's old copy when it is replaced;
+    /// overrides `lifecycle.on_replace` (the default) for this dashboard.
+    #[serde(default)]
+    #[schemars(with = "Option<OnReplaceMode>")]
+    pub on_replace: Option<S<String>>,
+    /// Never deleted by grokform: `grokform destroy` keeps it (with its tables and shares),
+    /// and `lifecycle.on_replace: delete` keeps its old copies (default `false`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub prevent_destroy: Option<S<bool>>,
 }
 
 /// One entry of `ignore_changes` (schema only).

@@ -8,12 +8,14 @@
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
 pub mod adopt;
+pub mod lifecycle;
 mod resolve;
 pub(crate) mod scan;
 pub mod source;
 pub mod stat_cache;
 pub mod template;
 
+pub use lifecycle::{Deletion, Lifecycle, OnReplace, SharesMode};
 pub use resolve::Resolved;
 pub use scan::ColumnUse;
 
@@ -53,6 +55,8 @@ pub struct Model {
     pub calls: BTreeMap<Key, Call>,
     /// The `import:` and `moved:` blocks.
     pub adoption: adopt::Adoption,
+    /// `lifecycle:`: the destructive steps the manifest opts into.
+    pub lifecycle: Lifecycle,
 }
 
 /// Where the state of an environment is stored.
@@ -99,6 +103,8 @@ pub struct Table {
     /// `allow_column_removal: true`: a plan may upload a CSV that drops a column a layout of
     /// its dashboards uses (a warning instead of an error).
     pub allow_column_removal: bool,
+    /// `prevent_destroy: true`: grokform never deletes it.
+    pub prevent_destroy: bool,
 }
 
 /// What the plan shows about a CSV without reading it again.
@@ -145,6 +151,10 @@ pub struct Dashboard {
     pub layout: Option<Key>,
     /// `ignore_changes`: `layout`, `shares` or JSON pointers into the layout (checked).
     pub ignore_changes: Vec<String>,
+    /// `prevent_destroy: true`: grokform never deletes it (nor its replaced copies).
+    pub prevent_destroy: bool,
+    /// Its own `on_replace`, overriding `lifecycle.on_replace`.
+    pub on_replace: Option<OnReplace>,
 }
 
 /// Share access level.

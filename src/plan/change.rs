@@ -50,6 +50,16 @@ pub struct Change {
     /// refresh.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<Drift>,
+    /// A share whose access goes down (`Edit` → `View`) under `lifecycle.shares:
+    /// authoritative`: apply revokes the recorded grant (and reads the grants back) before
+    /// granting the new access.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoke_first: bool,
+    /// Old dashboards (`/p/<id>`) apply deletes under `lifecycle.on_replace: delete`: the one
+    /// this replacement supersedes, once it and its shares succeeded, and any left `orphaned`
+    /// by an earlier failed delete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delete_replaced: Vec<String>,
     /// The hash apply records in the state for this address (empty for deletes and forgets).
     pub inputs_hash: String,
 }

@@ -47,6 +47,8 @@ impl Planner<'_> {
             warnings: vec![],
             uncertain: false,
             drift: self.drift.clone(),
+            revoke_first: false,
+            delete_replaced: vec![],
             inputs_hash: inputs_hash(self.model, self.address).unwrap_or_default(),
         };
         match self.recorded {

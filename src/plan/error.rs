@@ -57,6 +57,20 @@ pub enum PlanError {
         help("the state changed since the plan was made; plan again")
     )]
     ImportTaken { address: Address },
+    #[error(
+        "`{table}` cannot be deleted: {dashboard} (`{dashboard_name}`) still shows it, and grokform keeps managing or leaving that dashboard on the server"
+    )]
+    #[diagnostic(
+        code(grokform::plan::table_in_use),
+        help(
+            "remove {dashboard} from the manifest too (it is then deleted first), or keep `{table}` in the manifest"
+        )
+    )]
+    TableInUse {
+        table: Address,
+        dashboard: Address,
+        dashboard_name: String,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     ColumnsInUse(#[from] ColumnsInUse),

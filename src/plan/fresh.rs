@@ -151,6 +151,7 @@ mod tests {
             environment: model.environment.clone(),
             targets: vec![],
             replace: vec![],
+            capabilities: Default::default(),
         }
     }
 

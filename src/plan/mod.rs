@@ -10,6 +10,7 @@
 
 mod action;
 mod attributes;
+mod capabilities;
 mod change;
 mod column_safety;
 mod diff;
@@ -17,6 +18,7 @@ mod error;
 mod fresh;
 mod import_records;
 mod imports;
+mod lifecycle;
 mod moved;
 mod observed;
 mod planner;
@@ -40,6 +42,7 @@ use crate::address::Address;
 
 pub use action::Action;
 pub use attributes::{desired_attributes, inputs};
+pub use capabilities::PlanCapabilities;
 pub use change::{Change, CsvChange};
 pub use column_safety::check_saved as check_columns;
 pub use error::PlanError;
@@ -70,6 +73,9 @@ pub struct PlanOptions {
     pub targets: Vec<Address>,
     /// `--replace` addresses: replaced even when nothing changed.
     pub replace: Vec<Address>,
+    /// The internal write routes the server allows (revoke, delete, in-place save); the
+    /// default allows none, which plans as with the public API alone.
+    pub capabilities: PlanCapabilities,
 }
 
 /// The state a plan was made against; `apply FILE` refuses when it moved.

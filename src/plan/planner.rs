@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::attributes::{desired_attributes, inputs};
 use super::column_safety;
 use super::diff::Planner;
+use super::lifecycle;
 use super::removed::removed;
 use super::repair;
 use super::targeting::targeted;
@@ -61,8 +62,11 @@ pub fn plan(
             repair::already_deleted(&mut change);
             change
         };
+        let mut change = change;
+        lifecycle::adjust(&mut change, model, &options.capabilities);
         planned.insert(address.clone(), change);
     }
+    lifecycle::order_deletions(&mut planned)?;
 
     let mut warnings = BTreeSet::new();
     let keep = targeted(&options.targets, &options.replace, &deps, &mut warnings);
@@ -91,6 +95,7 @@ pub fn plan(
     for change in &changes {
         warnings.extend(change.warnings.iter().cloned());
     }
+    warnings.extend(lifecycle::untried_notes(&changes, &options.capabilities));
 
     Ok(Plan {
         format_version: FORMAT_VERSION,

@@ -59,6 +59,8 @@ pub(super) fn removed(address: &Address, recorded: &ResourceState) -> Change {
         warnings: warning.into_iter().collect(),
         uncertain: false,
         drift: vec![],
+        revoke_first: false,
+        delete_replaced: vec![],
         inputs_hash: String::new(),
     }
 }

@@ -62,6 +62,7 @@ mod tests {
             environment: Some("staging".into()),
             targets: vec![],
             replace: vec![],
+            capabilities: Default::default(),
         };
         let first = plan(&model, &State::new(), &Observed::default(), &options).unwrap();
         let mut changed = Fixture::sales();

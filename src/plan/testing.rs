@@ -21,6 +21,7 @@ pub(crate) fn options() -> PlanOptions {
         environment: Some("staging".into()),
         targets: vec![],
         replace: vec![],
+        capabilities: Default::default(),
     }
 }
 
@@ -71,6 +72,7 @@ impl Fixture {
             shares: BTreeMap::new(),
             calls: BTreeMap::new(),
             adoption: Default::default(),
+            lifecycle: Default::default(),
         };
         model.files.insert(
             "raw-sales".into(),
@@ -93,6 +95,8 @@ impl Fixture {
                 tables: vec!["orders".into(), "customers".into()],
                 layout: Some("overview".into()),
                 ignore_changes: vec![],
+                prevent_destroy: false,
+                on_replace: None,
             },
         );
         fixture.share("overview", "Analysts", Access::View);
@@ -131,6 +135,7 @@ impl Fixture {
                 source: source(&format!("data/{key}.csv"), csv),
                 csv: csv_summary(csv),
                 allow_column_removal: false,
+                prevent_destroy: false,
             },
         );
     }

@@ -186,10 +186,16 @@ pub(crate) fn headline(change: &Change) -> String {
         (Action::Replace, Kind::Dashboard) => "; its URL will change",
         // a file is forgotten only when it is already gone from the server
         (Action::Forget, Kind::Call | Kind::File) => "",
+        // a forget without a warning left nothing behind (a share of a deleted dashboard)
+        (Action::Forget, _) if change.warnings.is_empty() => "",
         (Action::Forget, _) => "; it stays on the server",
         _ => "",
     };
-    format!("{address} {}{reasons}{url}", change.action.verb())
+    let verb = match (change.action, address.kind) {
+        (Action::Delete, Kind::Share) => "will be revoked",
+        (action, _) => action.verb(),
+    };
+    format!("{address} {verb}{reasons}{url}")
 }
 
 /// `1234567` → `1,234,567`.

@@ -112,7 +112,7 @@ fn a_one_line_json_manifest_over_64_kib_points_at_its_error() {
         annotations(dir.path()),
         [format!(
             "::error file=grokform.yaml,line=1,col={column}::invalid manifest: unknown field \
-             `sorce`, expected one of name, source, allow_column_removal: here"
+             `sorce`, expected one of name, source, allow_column_removal, prevent_destroy: here"
         )]
     );
 }

@@ -10,6 +10,7 @@
 
 mod adopt;
 mod calls;
+mod lifecycle;
 mod references;
 mod scalars;
 mod sources;
@@ -296,6 +297,7 @@ impl Resolver<'_> {
             shares,
             calls,
             adoption: Default::default(),
+            lifecycle: self.lifecycle(m.lifecycle.as_ref()),
         };
         model.adoption = self.adoption(m, &model);
         if let Err(cycle) = graph::order(&model.dependencies()) {

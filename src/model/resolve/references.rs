@@ -109,6 +109,10 @@ impl Resolver<'_> {
                 Key::parse(&layout.value).ok()
             });
             let ignore_changes = self.ignore_changes(spec);
+            let on_replace = spec
+                .on_replace
+                .as_ref()
+                .map(|node| self.on_replace(Some(node)));
             if let (Some(key), Some(name)) = (key, name) {
                 out.insert(
                     key.clone(),
@@ -118,6 +122,8 @@ impl Resolver<'_> {
                         tables: names,
                         layout,
                         ignore_changes,
+                        prevent_destroy: spec.prevent_destroy.as_ref().is_some_and(|p| p.value),
+                        on_replace,
                     },
                 );
             }

@@ -164,18 +164,19 @@ impl Resolver<'_> {
                 .allow_column_removal
                 .as_ref()
                 .is_some_and(|allow| allow.value);
+            let prevent_destroy = spec.prevent_destroy.as_ref().is_some_and(|p| p.value);
             located.push((
                 key,
                 name,
                 &spec.source,
                 relative,
                 path,
-                allow_column_removal,
+                (allow_column_removal, prevent_destroy),
             ));
         }
         let jobs: Vec<_> = located.iter().map(|l| (l.4.clone(), As::Csv)).collect();
         let digests = self.cache.digest(&jobs);
-        for ((key, name, node, relative, path, allow_column_removal), digest) in
+        for ((key, name, node, relative, path, (allow_column_removal, prevent_destroy)), digest) in
             located.into_iter().zip(digests)
         {
             let digest = match digest {
@@ -201,6 +202,7 @@ impl Resolver<'_> {
                                 },
                                 csv,
                                 allow_column_removal,
+                                prevent_destroy,
                             },
                         );
                     }
