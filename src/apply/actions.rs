@@ -7,7 +7,8 @@ use std::sync::Arc;
 use super::error::{client_error, refused};
 use super::{ApplyError, Completed, Context, Event};
 use crate::address::{Address, Kind};
-use crate::client::Progress;
+use crate::client::{ExpectedUpload, Progress};
+use crate::model::Source;
 use crate::plan::{Action, Change};
 use crate::state::{ResourceState, ResourceStatus};
 
@@ -55,7 +56,13 @@ impl Context {
         let file = &self.model.files[&address.key];
         let progress = self.progress(address, file.source.size);
         self.client
-            .upload_file(&file.connector, &file.path, &file.source.path, progress)
+            .upload_file_checked(
+                &file.connector,
+                &file.path,
+                &file.source.path,
+                Some(&expected(&file.source)),
+                progress,
+            )
             .await
             .map_err(|e| client_error(address, e))?;
         if change.action == Action::Replace {
@@ -75,7 +82,12 @@ impl Context {
         let progress = self.progress(address, table.source.size);
         let info = self
             .client
-            .upload_table(&table.name, &table.source.path, progress)
+            .upload_table_checked(
+                &table.name,
+                &table.source.path,
+                Some(&expected(&table.source)),
+                progress,
+            )
             .await
             .map_err(|e| client_error(address, e))?;
         let previous = self.journal.remote_id(address).await;
@@ -239,6 +251,14 @@ impl Context {
                 sent,
             })
         }))
+    }
+}
+
+/// What the upload of `source` must send: the bytes the model hashed (and the plan shows).
+fn expected(source: &Source) -> ExpectedUpload {
+    ExpectedUpload {
+        size: source.size,
+        sha256: source.sha256.clone(),
     }
 }
 

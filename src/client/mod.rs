@@ -25,6 +25,7 @@ mod options;
 mod request;
 mod retry;
 mod transport;
+mod verified_body;
 
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)] // tests set up fixtures on disk and read the environment
@@ -43,6 +44,7 @@ pub use observed::{
     Project, Relation, RelationSource, Relations, ServerInfo, SyncedFile, Table,
 };
 pub use options::ClientOptions;
+pub use verified_body::{Expected as ExpectedUpload, Mismatch as SourceMismatch};
 
 /// Called with the number of bytes of an upload sent so far (restarting from 0 on a retry).
 pub type Progress = Option<Arc<dyn Fn(u64) + Send + Sync>>;

@@ -41,6 +41,7 @@ mod layouts;
 mod local_state;
 mod lock;
 mod long_input;
+mod one_pass_upload;
 mod plan_formats;
 mod recovery;
 mod refresh;
