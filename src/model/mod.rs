@@ -7,6 +7,7 @@
 //! problems at once as span-carrying diagnostics. Names are held as the validated types
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
+mod locator;
 mod resolve;
 pub(crate) mod scan;
 pub mod source;
