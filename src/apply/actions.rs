@@ -108,12 +108,22 @@ impl Context {
     /// Shares the dashboard with the group; a group the server could not share with fails.
     async fn share(&self, change: &Change) -> Result<(), ApplyError> {
         let address = &change.address;
-        let share = self
-            .model
-            .shares
-            .iter()
-            .find(|((d, g), _)| Address::share(d, g) == *address)
-            .map(|(_, s)| s.clone())
+        // Looked up by key (`dashboard.group`, as the planner does; any split that finds one
+        // names this address): a scan building every share's address per share made apply
+        // quadratic in the number of shares.
+        let by_key = address
+            .key
+            .split_once('.')
+            .and_then(|(d, g)| self.model.shares.get(&(d.to_string(), g.to_string())));
+        let share = by_key
+            .or_else(|| {
+                self.model
+                    .shares
+                    .iter()
+                    .find(|((d, g), _)| Address::share(d, g) == *address)
+                    .map(|(_, s)| s)
+            })
+            .cloned()
             .ok_or_else(|| refused(address, "the share is no longer in the manifest"))?;
         let dashboard = Address::dashboard(&share.dashboard);
         let id = self
