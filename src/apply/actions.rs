@@ -8,7 +8,8 @@ use super::revoke::Revoke;
 use super::uncertain::{CallResolution, Resolution};
 use super::{ApplyError, Completed, Context, Event};
 use crate::address::{Address, Kind};
-use crate::client::Progress;
+use crate::client::{ExpectedUpload, Progress};
+use crate::model::Source;
 use crate::plan::{Action, Change};
 
 impl Context {
@@ -73,7 +74,13 @@ impl Context {
         let file = &self.model.files[&address.key];
         let progress = self.progress(address, file.source.size);
         self.client
-            .upload_file(&file.connector, &file.path, &file.source.path, progress)
+            .upload_file_checked(
+                &file.connector,
+                &file.path,
+                &file.source.path,
+                Some(&expected(&file.source)),
+                progress,
+            )
             .await
             .map_err(|e| client_error(address, e))?;
         if change.action == Action::Replace {
@@ -93,7 +100,12 @@ impl Context {
         let progress = self.progress(address, table.source.size);
         let info = self
             .client
-            .upload_table(&table.name, &table.source.path, progress)
+            .upload_table_checked(
+                &table.name,
+                &table.source.path,
+                Some(&expected(&table.source)),
+                progress,
+            )
             .await
             .map_err(|e| client_error(address, e))?;
         let previous = self.journal.remote_id(address).await;
@@ -114,12 +126,22 @@ impl Context {
     /// Shares the dashboard with the group; a group the server could not share with fails.
     async fn share(&self, change: &Change) -> Result<(), ApplyError> {
         let address = &change.address;
-        let share = self
-            .model
-            .shares
-            .iter()
-            .find(|((d, g), _)| Address::share(d, g) == *address)
-            .map(|(_, s)| s.clone())
+        // Looked up by key (`dashboard.group`, as the planner does; any split that finds one
+        // names this address): a scan building every share's address per share made apply
+        // quadratic in the number of shares.
+        let by_key = address
+            .key
+            .split_once('.')
+            .and_then(|(d, g)| self.model.shares.get(&(d.to_string(), g.to_string())));
+        let share = by_key
+            .or_else(|| {
+                self.model
+                    .shares
+                    .iter()
+                    .find(|((d, g), _)| Address::share(d, g) == *address)
+                    .map(|(_, s)| s)
+            })
+            .cloned()
             .ok_or_else(|| refused(address, "the share is no longer in the manifest"))?;
         let dashboard = Address::dashboard(&share.dashboard);
         let id = self
@@ -260,6 +282,14 @@ impl Context {
                 sent,
             })
         }))
+    }
+}
+
+/// What the upload of `source` must send: the bytes the model hashed (and the plan shows).
+fn expected(source: &Source) -> ExpectedUpload {
+    ExpectedUpload {
+        size: source.size,
+        sha256: source.sha256.clone(),
     }
 }
 

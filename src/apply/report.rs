@@ -2,6 +2,8 @@
 //! applier only emits; `cli` decides how to show it (progress bars on a terminal, one line per
 //! action elsewhere, JSON for machines).
 
+use std::collections::HashMap;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -93,13 +95,17 @@ impl ApplyReport {
         outcome: Outcome<TaskError<ApplyError>>,
         mut succeeded: Vec<Completed>,
     ) -> Self {
-        let action_of = |a: &Address| plan.change(a).map(|c| c.action).unwrap_or(Action::NoOp);
-        let order = |a: &Address| {
-            plan.changes
-                .iter()
-                .position(|c| &c.address == a)
-                .unwrap_or(usize::MAX)
-        };
+        // Plan positions looked up once: scanning the plan per comparison made the report
+        // of a large apply quadratic (28 % of apply's CPU at 8,000 actions).
+        let positions: HashMap<&Address, (usize, Action)> = plan
+            .changes
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, c)| (&c.address, (i, c.action)))
+            .collect();
+        let action_of = |a: &Address| positions.get(a).map_or(Action::NoOp, |p| p.1);
+        let order = |a: &Address| positions.get(a).map_or(usize::MAX, |p| p.0);
         debug_assert_eq!(succeeded.len(), outcome.succeeded.len());
         succeeded.sort_by_key(|c| order(&c.address));
         let mut failed: Vec<Failure> = outcome

@@ -101,6 +101,21 @@ pub enum ClientError {
         source: std::io::Error,
     },
 
+    /// An upload's source is no longer what the plan hashed: the upload was refused before
+    /// sending, or cut short before its last bytes, so the server stored nothing.
+    #[error(
+        "`{}` changed since the plan hashed it ({mismatch}); it was not uploaded whole, so the server kept nothing",
+        path.display()
+    )]
+    #[diagnostic(
+        code(grokform::client::source_changed),
+        help("nothing was recorded for it; run `grokform plan` again to review the new content")
+    )]
+    SourceChanged {
+        path: PathBuf,
+        mismatch: super::verified_body::Mismatch,
+    },
+
     /// A Grok name (or a part of it) that cannot be put in a URL unambiguously.
     #[error("`{name}` cannot be sent to the server: {reason}")]
     #[diagnostic(
@@ -245,6 +260,7 @@ impl ClientError {
             ClientError::Dropped { .. } => Outcome::Dropped,
             ClientError::Timeout { after, .. } => Outcome::NoAnswer { after: *after },
             ClientError::Io { .. }
+            | ClientError::SourceChanged { .. }
             | ClientError::BadName { .. }
             | ClientError::Invalid { .. }
             | ClientError::BadUrl { .. }

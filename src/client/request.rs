@@ -11,17 +11,20 @@ use serde_json::Value;
 
 use super::names::encode_segment;
 use super::retry::Repeat;
+use super::verified_body::{self, Expected, Verdict};
 use super::{ClientError, Progress};
 
 /// What a request carries.
 pub(super) enum Payload<'a> {
     Empty,
     Json(Vec<u8>),
-    /// Streamed from disk; the file is reopened for each attempt.
+    /// Streamed from disk; the file is reopened for each attempt. With `expected`, the bytes
+    /// are checked against it as they stream (see `verified_body`).
     File {
         path: &'a Path,
         content_type: &'static str,
         progress: &'a Progress,
+        expected: Option<&'a Expected>,
     },
 }
 
@@ -133,7 +136,16 @@ impl<'a> Request<'a> {
             path,
             content_type,
             progress,
+            expected: None,
         };
+        self
+    }
+
+    /// Checks a file body against the size and hash the plan recorded (see `verified_body`).
+    pub fn expecting(mut self, digest: Option<&'a Expected>) -> Self {
+        if let Payload::File { expected, .. } = &mut self.payload {
+            *expected = digest;
+        }
         self
     }
 
@@ -165,10 +177,12 @@ impl<'a> Request<'a> {
                     path,
                     content_type,
                     progress,
+                    expected,
                 } => Payload::File {
                     path,
                     content_type,
                     progress,
+                    expected: *expected,
                 },
             },
             repeat: self.repeat,
@@ -178,28 +192,39 @@ impl<'a> Request<'a> {
 }
 
 /// A body that streams `path` from disk in 64 KiB chunks, reporting progress, and its length.
+/// With `expected`, a source whose size differs is refused before anything is sent, and the
+/// body is verified as it streams: the verdict says why it was cut short.
 // Streams the upload body from a source the resolver already checked and hashed; moving the
 // open into `model::source` would tie the client to the model.
 #[allow(clippy::disallowed_methods)]
 pub(super) async fn file_body(
     path: &Path,
     progress: Progress,
-) -> Result<(reqwest::Body, u64), ClientError> {
+    expected: Option<&Expected>,
+) -> Result<(reqwest::Body, u64, Verdict), ClientError> {
     let io = |source| ClientError::Io {
         path: path.to_path_buf(),
         source,
     };
     let file = tokio::fs::File::open(path).await.map_err(io)?;
     let len = file.metadata().await.map_err(io)?.len();
+    let chunks = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    let verdict = Verdict::default();
+    if let Some(expected) = expected {
+        verified_body::check_size(expected, len)
+            .map_err(|mismatch| verified_body::changed(path, mismatch))?;
+        let stream = verified_body::verified(chunks, expected.clone(), progress, verdict.clone());
+        return Ok((reqwest::Body::wrap_stream(stream), len, verdict));
+    }
     let mut sent = 0u64;
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map(move |chunk| {
+    let stream = chunks.map(move |chunk| {
         if let (Ok(bytes), Some(report)) = (&chunk, &progress) {
             sent += bytes.len() as u64;
             report(sent);
         }
         chunk
     });
-    Ok((reqwest::Body::wrap_stream(stream), len))
+    Ok((reqwest::Body::wrap_stream(stream), len, verdict))
 }
 
 #[cfg(test)]

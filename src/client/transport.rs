@@ -14,6 +14,7 @@ use reqwest::header::{
 use super::envelope::{Answer, excerpt};
 use super::request::{Deadline, Payload, Request, file_body};
 use super::retry::{self, Repeat, RetryAfter};
+use super::verified_body;
 use super::{Client, ClientError, api_error};
 
 /// Transfers get this much extra time per MiB on top of `timeout_transfer`, so a large upload
@@ -245,6 +246,8 @@ impl Client {
             .http
             .request(request.method.clone(), request.url(&self.inner.base))
             .header(AUTHORIZATION, auth);
+        // Set for a verified upload: why its body was cut short, if it was.
+        let mut checked_body = None;
         builder = match &request.payload {
             Payload::Empty if request.method == Method::POST => builder.body(Vec::new()),
             Payload::Empty => builder,
@@ -255,8 +258,9 @@ impl Client {
                 path,
                 content_type,
                 progress,
+                expected,
             } => {
-                let (body, len) = file_body(path, (*progress).clone())
+                let (body, len, checked) = file_body(path, (*progress).clone(), *expected)
                     .await
                     .map_err(|error| Failure {
                         error,
@@ -264,6 +268,7 @@ impl Client {
                         timed_out: false,
                         retryable: false,
                     })?;
+                checked_body = Some((*path, checked));
                 timeout += Duration::from_secs(len / (1 << 20) * SECONDS_PER_MIB);
                 builder
                     .header(CONTENT_TYPE, *content_type)
@@ -275,7 +280,20 @@ impl Client {
             .timeout(timeout)
             .send()
             .await
-            .map_err(|e| self.failure(request, e, timeout))?;
+            .map_err(|e| match &checked_body {
+                // The source changed under the upload: the body ended early, so the server
+                // got less than its `Content-Length` and stored nothing. Not retried.
+                Some((path, verdict)) => match verdict.take() {
+                    Some(mismatch) => Failure {
+                        error: verified_body::changed(path, mismatch),
+                        sent: true,
+                        timed_out: false,
+                        retryable: false,
+                    },
+                    None => self.failure(request, e, timeout),
+                },
+                None => self.failure(request, e, timeout),
+            })?;
         let headers = response.headers();
         let text = |name| header_text(headers, name);
         Ok(Head {

@@ -9,6 +9,7 @@
 
 pub mod adopt;
 pub mod lifecycle;
+mod locator;
 mod resolve;
 pub(crate) mod scan;
 pub mod source;

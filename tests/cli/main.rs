@@ -49,6 +49,7 @@ mod lifecycle_replace;
 mod local_state;
 mod lock;
 mod long_input;
+mod one_pass_upload;
 mod plan_formats;
 mod recovery;
 mod refresh;

@@ -12,6 +12,7 @@ use crate::client::names::{file_path_segments, grok_name_segment};
 use crate::client::observed::{FileStatus, SyncedFile};
 use crate::client::request::Request;
 use crate::client::transport::Received;
+use crate::client::verified_body::Expected;
 use crate::client::{Client, ClientError, Progress};
 
 impl Client {
@@ -24,10 +25,25 @@ impl Client {
         source: &Path,
         progress: Progress,
     ) -> Result<(), ClientError> {
+        self.upload_file_checked(connector, path, source, None, progress)
+            .await
+    }
+
+    /// [`Client::upload_file`], checking the bytes sent against `expected` in the same read
+    /// (see [`Client::upload_table_checked`]).
+    pub async fn upload_file_checked(
+        &self,
+        connector: &str,
+        path: &str,
+        source: &Path,
+        expected: Option<&Expected>,
+        progress: Progress,
+    ) -> Result<(), ClientError> {
         let request = Request::post(file_route(connector, path)?)
             .idempotent()
             .transfer()
-            .file(source, "application/octet-stream", &progress);
+            .file(source, "application/octet-stream", &progress)
+            .expecting(expected);
         self.send(&request).await.map(|_| ())
     }
 

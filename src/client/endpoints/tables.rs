@@ -13,6 +13,7 @@ use crate::client::names::grok_name_segment;
 use crate::client::observed::{ContentDigest, Deletion, Table};
 use crate::client::request::Request;
 use crate::client::transport::Received;
+use crate::client::verified_body::Expected;
 use crate::client::{Client, ClientError, Progress, TableInfo, answers};
 
 /// How many tables one name search asks for; duplicates of a name are few.
@@ -27,12 +28,26 @@ impl Client {
         source: &Path,
         progress: Progress,
     ) -> Result<TableInfo, ClientError> {
+        self.upload_table_checked(grok_name, source, None, progress)
+            .await
+    }
+
+    /// [`Client::upload_table`], checking the bytes sent against `expected` (the size and
+    /// hash the plan recorded) in the same read: a source that changed is not stored
+    /// (`ClientError::SourceChanged`).
+    pub async fn upload_table_checked(
+        &self,
+        grok_name: &str,
+        source: &Path,
+        expected: Option<&Expected>,
+        progress: Progress,
+    ) -> Result<TableInfo, ClientError> {
         let route = format!("/public/v1/tables/{}", grok_name_segment(grok_name)?);
-        let request = Request::post(route).idempotent().transfer().file(
-            source,
-            "text/csv; charset=utf-8",
-            &progress,
-        );
+        let request = Request::post(route)
+            .idempotent()
+            .transfer()
+            .file(source, "text/csv; charset=utf-8", &progress)
+            .expecting(expected);
         let answer = self.send(&request).await?;
         let value = answer.json(&request, self.base_url())?;
         answers::table_info(&value)

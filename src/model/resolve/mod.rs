@@ -114,6 +114,7 @@ impl Model {
         let mut resolver = Resolver {
             text,
             cache,
+            locator: Default::default(),
             root: root.clone(),
             shown_dir,
             vars: BTreeMap::new(),
@@ -173,6 +174,8 @@ struct Resolver<'a> {
     text: &'a Text,
     /// Digests of sources, from the stat cache when their stat is unchanged.
     cache: StatCache,
+    /// Canonical folders of sources, so each is resolved once.
+    locator: crate::model::locator::Locator,
     /// The manifest's folder, canonical.
     root: PathBuf,
     /// The manifest's folder as the user named it (for display).

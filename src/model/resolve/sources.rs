@@ -24,7 +24,7 @@ impl Resolver<'_> {
     /// Locates a source; problems are errors at the `source:` node.
     fn locate(&mut self, node: &Spanned<String>) -> Option<(String, PathBuf)> {
         let relative = self.expand(node).replace('\\', "/");
-        match source::locate(&self.root, &relative) {
+        match self.locator.locate(&self.root, &relative) {
             Ok(path) => Some((relative, path)),
             Err(error) => {
                 let (label, help) = match &error {
