@@ -37,6 +37,7 @@ mod emulator_tables;
 mod emulator_ui;
 mod environments;
 mod help;
+mod help_truth;
 mod init;
 mod keys;
 mod keys_property;
