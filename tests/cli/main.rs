@@ -16,6 +16,7 @@ mod project;
 mod adopt;
 mod annotations;
 mod apply;
+mod apply_summary;
 mod changes;
 mod chaos;
 mod client;
