@@ -19,6 +19,7 @@ mod apply;
 mod apply_summary;
 mod changes;
 mod chaos;
+mod ci_examples;
 mod client;
 mod compat;
 mod credentials;
