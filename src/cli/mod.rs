@@ -49,8 +49,8 @@ impl From<ExitStatus> for ExitCode {
 
 /// Terraform for Datagrok dashboards.
 ///
-/// Keep tables, files, dashboards, layouts and share grants in a YAML manifest; `plan` shows
-/// what would change on a Datagrok server since the last apply, `apply` makes it so.
+/// Keep tables, files, dashboards, layouts, share grants and function calls in a YAML manifest;
+/// `plan` reads the server back and shows what would change, `apply` makes it so.
 #[derive(Debug, Parser)]
 #[command(
     name = "grokform",
@@ -125,7 +125,7 @@ pub enum Command {
     /// Report what was changed on the server outside grokform (drift), changing nothing.
     #[command(visible_alias = "drift")]
     Refresh(refresh::Args),
-    /// Run the built-in Datagrok emulator (the public REST API, in memory or on disk).
+    /// Run the built-in Datagrok emulator (Datagrok's REST API, for tests and demos).
     Emulator(emulator::Args),
     /// Break the state lock left by a run that is gone (local or on the server).
     ForceUnlock(force_unlock::Args),

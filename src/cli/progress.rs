@@ -141,7 +141,9 @@ pub fn summary(report: &mut ApplyReport, state: &str) {
         })
         .collect();
     let done = if parts.is_empty() {
-        "nothing changed".to_string()
+        // moves and imports change only the state (they are reported above): say where
+        // nothing changed, so an apply that recorded them does not read as a no-op
+        "nothing changed on the server".to_string()
     } else {
         parts.join(", ")
     };

@@ -2,7 +2,6 @@
 //! changed outside grokform, without planning and without writing anything (to the server or
 //! to the state). Meant for a scheduled CI job: `--detailed-exitcode` exits 2 on drift.
 
-use super::plan::Format;
 use super::session::{self, ServerArgs, Session};
 use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::refresh::{self, RefreshOptions, RefreshReport};
@@ -24,8 +23,7 @@ pub struct Args {
     #[arg(long)]
     pub detailed_exitcode: bool,
 
-    /// How to print the report: `human`, `json` (see `schema/refresh.schema.json`) or
-    /// `markdown` (an issue or pull-request comment).
+    /// How to print the report.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
@@ -36,6 +34,18 @@ pub struct Args {
     /// Treat manifest warnings as errors.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// The formats a refresh report prints in. Not the plan's: a report is no plan and has no
+/// `--out`, so its help must not say so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Text naming each change outside grokform (`-` gone, `~` changed, `+` added).
+    Human,
+    /// The versioned JSON report (`schema/refresh.schema.json`).
+    Json,
+    /// An issue or pull-request comment.
+    Markdown,
 }
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
