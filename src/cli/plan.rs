@@ -90,6 +90,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             lock.release().await?;
         }
         let state = state?;
+        let observed =
+            super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
         let options = PlanOptions {
             server: session.server.clone(),
             environment: session.model.environment.clone(),
@@ -97,8 +99,6 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             replace: args.replace.clone(),
             capabilities: session.plan_capabilities().await,
         };
-        let observed =
-            super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
         let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
         let plan = plan::plan_adopting(&session.model, &state, &observed, &found, &options)?;
         print_plan(&plan, args.format);
