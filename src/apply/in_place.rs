@@ -5,7 +5,7 @@
 //! sent. Until then the state keeps the old record. When the server refuses the route or the
 //! read-back contradicts the save, the capability is turned off for the run and this one
 //! dashboard is replaced as without it (new dashboard, its shares granted again, the old
-//! `/p/<id>` left on the server and named in a warning).
+//! `/p/<id>` deleted under `on_replace: delete`, else left on the server and named).
 
 use serde_json::Value;
 
@@ -13,6 +13,7 @@ use super::error::{client_error, refused};
 use super::{ApplyError, Context, Event};
 use crate::address::Address;
 use crate::client::{Capability, route_refusal};
+use crate::model::OnReplace;
 use crate::plan::{Action, Change};
 
 /// How an in-place update ended: the dashboard's ID, the action really taken, and a note.
@@ -110,6 +111,25 @@ impl Context {
         )
     }
 
+    /// Whether the old dashboard of a fallback replacement is deleted, as a planned
+    /// replacement's would be: `on_replace: delete` (its own, else the manifest's), not
+    /// `prevent_destroy`, the server not refusing deletes, and no earlier orphans that the
+    /// run deletes after the executor (which records what is left of those).
+    async fn deletes_replaced(&self, change: &Change) -> bool {
+        let dashboard = &self.model.dashboards[&change.address.key];
+        let on_replace = dashboard
+            .on_replace
+            .unwrap_or(self.model.lifecycle.on_replace);
+        on_replace == OnReplace::Delete
+            && !dashboard.prevent_destroy
+            && change.delete_replaced.is_empty()
+            && self
+                .client
+                .probe_capabilities()
+                .await
+                .allows(Capability::DeleteProject)
+    }
+
     /// The fallback: a new dashboard as a replacement creates it, recorded, and the
     /// manifest's shares of it granted again (the plan had left them alone); the old one stays
     /// on the server, named in a warning.
@@ -121,7 +141,7 @@ impl Context {
     ) -> Result<Updated, ApplyError> {
         let address = &change.address;
         self.reporter.event(Event::Warning(format!(
-            "{address}: the layout could not be updated in place: {reason}; the dashboard is replaced instead (new URL) and `/p/{old}` stays on the server"
+            "{address}: the layout could not be updated in place: {reason}; the dashboard is replaced instead (new URL, shares granted again) and `/p/{old}` is left as after any replacement"
         )));
         let (id, _) = self.create_dashboard(change).await?;
         let dashboard = &address.key;
@@ -162,9 +182,21 @@ impl Context {
                     .await?;
             }
         }
+        let fate = if self.deletes_replaced(change).await {
+            // the new dashboard and its shares are in place: as after any replacement
+            let left = self.delete_each(address, &[old.to_string()]).await;
+            self.record_orphans(address, &left).await?;
+            if left.is_empty() {
+                "is deleted (`lifecycle.on_replace: delete`)"
+            } else {
+                "could not be deleted and is kept in the state as `orphaned`; the next plan offers the delete again"
+            }
+        } else {
+            "stays on the server"
+        };
         Ok(Updated {
             note: Some(format!(
-                "replaced: not updated in place ({reason}); `/p/{old}` stays on the server"
+                "replaced: not updated in place ({reason}); `/p/{old}` {fate}"
             )),
             id,
             action: Action::Replace,

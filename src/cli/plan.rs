@@ -29,7 +29,9 @@ pub struct Args {
 
     /// Replace ADDRESS even when nothing changed (repeatable), e.g. a dashboard edited on the
     /// server beyond repair: a dashboard is created anew (new URL, shares granted again), a
-    /// table or file uploaded again, a share granted again, a call run again.
+    /// table or file uploaded again, a share granted again, a call run again. A dashboard whose
+    /// only change is its layout keeps its URL where the server saves layouts in place (`~`);
+    /// with `--replace` it gets a new one instead.
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<Address>,
 

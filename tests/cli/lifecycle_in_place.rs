@@ -201,3 +201,31 @@ fn a_save_the_read_back_contradicts_falls_back_and_keeps_nothing_half_done() {
     assert_eq!(grants_on(&project, &new).len(), 2);
     project.run(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+#[test]
+fn a_fallback_under_on_replace_delete_leaves_one_dashboard() {
+    let project = TestContext::quickstart();
+    project.edit("grokform.yaml", |m| {
+        format!("{m}\nlifecycle:\n  on_replace: delete\n")
+    });
+    project.apply();
+    let old = dashboard_id(&project);
+    refuse(&project, "layouts-save=ignore");
+    edit_layout(&project);
+    let apply = project.apply();
+    let out = unwrapped(&format!("{}{}", apply.stdout, apply.stderr));
+    assert!(
+        out.contains(&format!(
+            "`/p/{old}` is deleted (`lifecycle.on_replace: delete`)"
+        )),
+        "{out}"
+    );
+    let new = dashboard_id(&project);
+    let held = sales_overviews(&project);
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["id"], new.as_str());
+    assert!(grants_on(&project, &old).is_empty());
+    assert_eq!(grants_on(&project, &new).len(), 2);
+    let again = project.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
