@@ -17,6 +17,7 @@ impl Context {
     pub(super) async fn perform(&self, change: &Change) -> Result<Completed, ApplyError> {
         let address = &change.address;
         let mut note = None;
+        let mut action = change.action;
         let remote_id = match (address.kind, change.action) {
             (_, Action::NoOp) => None,
             (_, Action::Forget) => {
@@ -45,6 +46,12 @@ impl Context {
             }
             (Kind::Table, _) => Some(self.upload_table(change).await?),
             // only old dashboards to delete (`lifecycle.on_replace`): done after the executor
+            (Kind::Dashboard, Action::Update) if change.save_in_place => {
+                let updated = self.update_in_place(change).await?;
+                note = updated.note;
+                action = updated.action;
+                Some(updated.id)
+            }
             (Kind::Dashboard, Action::Update) => change.remote_id.clone(),
             (Kind::Dashboard, _) => {
                 let (id, adopted) = self.create_dashboard(change).await?;
@@ -62,7 +69,7 @@ impl Context {
         };
         Ok(Completed {
             address: address.clone(),
-            action: change.action,
+            action,
             remote_id,
             note,
         })
@@ -210,7 +217,7 @@ impl Context {
     /// request is out, so an interrupted create is never silently duplicated; one an earlier
     /// apply left uncertain is looked up first (`uncertain`). Returns its ID and, for an
     /// adopted one, a note saying so.
-    async fn create_dashboard(
+    pub(super) async fn create_dashboard(
         &self,
         change: &Change,
     ) -> Result<(String, Option<String>), ApplyError> {

@@ -19,6 +19,7 @@ mod actions;
 mod destroy;
 mod error;
 mod executor;
+mod in_place;
 mod journal;
 mod readback;
 mod replaced;

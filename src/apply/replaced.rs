@@ -71,7 +71,7 @@ impl Context {
     }
 
     /// Deletes each old dashboard once and reads it back; returns the ones still there.
-    async fn delete_each(&self, address: &Address, ids: &[String]) -> Vec<String> {
+    pub(super) async fn delete_each(&self, address: &Address, ids: &[String]) -> Vec<String> {
         let mut left = vec![];
         for id in ids {
             let gone = match self.client.delete_project(id).await {
@@ -91,7 +91,11 @@ impl Context {
     }
 
     /// Writes `left` as the entry's orphaned dashboards (removing the attribute when empty).
-    async fn record_orphans(&self, address: &Address, left: &[String]) -> Result<(), ApplyError> {
+    pub(super) async fn record_orphans(
+        &self,
+        address: &Address,
+        left: &[String],
+    ) -> Result<(), ApplyError> {
         let Some(mut entry) = self.journal.entry(address).await else {
             return Ok(());
         };

@@ -43,11 +43,12 @@ pub struct Args {
     pub faults: Vec<FaultRule>,
 
     /// Refuse internal routes (repeatable), to test a client's fallbacks:
-    /// `ROUTE[,ROUTE…][=404|403|api-error]`, ROUTE `internal` (all) or one of `server-info`,
+    /// `ROUTE[,ROUTE…][=404|403|api-error|ignore]`, ROUTE `internal` (all) or one of `server-info`,
     /// `projects-read`, `projects-save`, `projects-delete`, `layouts-read`, `layouts-save`,
     /// `views-read`, `entities-read`, `permissions-read`, `permissions-grant`,
     /// `permissions-revoke`, `tables-read`, `tables-delete`. The default answer is the HTML 404
-    /// of an unknown route. Example: `projects-delete,tables-delete=403`.
+    /// of an unknown route; `ignore` answers a save with success and does nothing. Example:
+    /// `projects-delete,tables-delete=403`.
     #[arg(long = "refuse", value_name = "SPEC")]
     pub refusals: Vec<RefusalRule>,
 }

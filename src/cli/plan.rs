@@ -29,7 +29,9 @@ pub struct Args {
 
     /// Replace ADDRESS even when nothing changed (repeatable), e.g. a dashboard edited on the
     /// server beyond repair: a dashboard is created anew (new URL, shares granted again), a
-    /// table or file uploaded again, a share granted again, a call run again.
+    /// table or file uploaded again, a share granted again, a call run again. A dashboard whose
+    /// only change is its layout keeps its URL where the server saves layouts in place (`~`);
+    /// with `--replace` it gets a new one instead.
     #[arg(long = "replace", value_name = "ADDRESS")]
     pub replace: Vec<Address>,
 
@@ -90,6 +92,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             lock.release().await?;
         }
         let state = state?;
+        let observed =
+            super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
         let options = PlanOptions {
             server: session.server.clone(),
             environment: session.model.environment.clone(),
@@ -97,8 +101,6 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
             replace: args.replace.clone(),
             capabilities: session.plan_capabilities().await,
         };
-        let observed =
-            super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
         let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
         let plan = plan::plan_adopting(&session.model, &state, &observed, &found, &options)?;
         print_plan(&plan, args.format);

@@ -139,10 +139,12 @@ impl Session {
         })
     }
 
-    /// The destructive routes a plan may use: probed only when the manifest opts into one
-    /// (`lifecycle:`), so a plan without opt-ins sends no more requests than before.
+    /// The internal write routes a plan may use: probed when the manifest opts into one
+    /// (`lifecycle:`), else only what the refresh already probed (an in-place layout save
+    /// needs no opt-in), so a plan without opt-ins sends no more requests than before. Call
+    /// it after the refresh.
     pub async fn plan_capabilities(&self) -> PlanCapabilities {
-        if self.model.lifecycle == Lifecycle::default() {
+        if self.model.lifecycle == Lifecycle::default() && !self.client.probed() {
             return PlanCapabilities::default();
         }
         PlanCapabilities::from_probe(&self.client.probe_capabilities().await)

@@ -31,7 +31,7 @@ pub enum Capability {
     DeleteTable,
     /// `DELETE /privileges/permissions/{permId}`.
     Revoke,
-    /// `POST /projects` with the project's own id: a layout updated in place.
+    /// `POST /projects` or `POST /layouts` with the entity's own id: a layout updated in place.
     SaveInPlace,
 }
 
@@ -173,6 +173,12 @@ impl Client {
             capabilities.states.insert(capability, state);
         }
         capabilities
+    }
+
+    /// Whether the read routes were already probed in this run (by a refresh or a lifecycle
+    /// plan): what is known then costs no request.
+    pub fn probed(&self) -> bool {
+        self.inner.capabilities.probed.initialized()
     }
 
     /// Turns `capability` off for the rest of the run, e.g. when a read-back shows that a

@@ -107,6 +107,9 @@ pub enum Refusal {
     Forbidden,
     /// HTTP 200 with the `api-error` header and an ApiError body ("access denied").
     ApiError,
+    /// HTTP 200 with an empty JSON object, and nothing done: a save that reports success and
+    /// does not land (what `grok s push` guards against by reading back). For write routes.
+    Ignore,
 }
 
 impl Refusal {
@@ -127,6 +130,7 @@ impl Refusal {
                 "access denied: `{route}` is not allowed for this key"
             ))
             .into_response(),
+            Self::Ignore => axum::Json(json!({})).into_response(),
         }
     }
 
@@ -135,6 +139,7 @@ impl Refusal {
             "404" => Some(Self::NotFound),
             "403" => Some(Self::Forbidden),
             "api-error" => Some(Self::ApiError),
+            "ignore" => Some(Self::Ignore),
             _ => None,
         }
     }
@@ -160,7 +165,7 @@ pub struct RefusalSpecError {
 impl FromStr for RefusalRule {
     type Err = RefusalSpecError;
 
-    /// Parses `ROUTE[,ROUTE…][=404|403|api-error]`, ROUTE a group name or `internal`.
+    /// Parses `ROUTE[,ROUTE…][=404|403|api-error|ignore]`, ROUTE a group name or `internal`.
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let fail = |reason: String| RefusalSpecError {
             spec: spec.to_owned(),
@@ -171,7 +176,7 @@ impl FromStr for RefusalRule {
                 names,
                 Refusal::parse(answer).ok_or_else(|| {
                     fail(format!(
-                        "`{answer}` is not an answer; use `404`, `403` or `api-error`"
+                        "`{answer}` is not an answer; use `404`, `403`, `api-error` or `ignore`"
                     ))
                 })?,
             ),
@@ -246,6 +251,8 @@ mod tests {
         assert_eq!(all.answer, Refusal::NotFound);
         let api: RefusalRule = "permissions-read=api-error".parse().unwrap();
         assert_eq!(api.answer, Refusal::ApiError);
+        let ignored: RefusalRule = "layouts-save=ignore".parse().unwrap();
+        assert_eq!(ignored.answer, Refusal::Ignore);
         let bad = "projects-nuke".parse::<RefusalRule>().unwrap_err();
         assert!(bad.to_string().contains("projects-read"), "{bad}");
         assert!("projects-read=500".parse::<RefusalRule>().is_err());

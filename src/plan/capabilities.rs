@@ -44,7 +44,8 @@ pub struct PlanCapabilities {
     pub delete_project: Permit,
     /// `DELETE /tables/{id}`, verified by reading the table back.
     pub delete_table: Permit,
-    /// `POST /projects` with the project's id, verified by reading its layout back.
+    /// `POST /layouts` (or `/projects`) with the entity's own id, verified by reading the
+    /// layout back.
     pub save_in_place: Permit,
 }
 

@@ -60,6 +60,11 @@ pub struct Change {
     /// by an earlier failed delete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delete_replaced: Vec<String>,
+    /// A dashboard `~ update` whose new layout is saved in place (the layout entity with its
+    /// existing id, as `grok s push` does), keeping its ID and URL; apply reads it back and
+    /// replaces the dashboard instead when the server refuses or the read-back contradicts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub save_in_place: bool,
     /// The hash apply records in the state for this address (empty for deletes and forgets).
     pub inputs_hash: String,
 }

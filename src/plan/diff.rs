@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::attributes::{self, inputs_hash};
+use super::capabilities::Permit;
 use super::planner::plural;
-use super::{Action, Change, CsvChange, Drift, UNKNOWN, repair};
+use super::{Action, Change, CsvChange, Drift, UNKNOWN, in_place, repair};
 use crate::address::{Address, Kind};
 use crate::model::{Model, RunPolicy};
 use crate::state::{ResourceState, ResourceStatus};
@@ -29,6 +30,8 @@ pub(super) struct Planner<'a> {
     pub(super) replace: bool,
     /// What the refresh saw changed outside grokform (`repair`); empty without a refresh.
     pub(super) drift: Vec<Drift>,
+    /// Whether the server may save a dashboard's layout in place (`in_place`).
+    pub(super) save_in_place: &'a Permit,
 }
 
 impl Planner<'_> {
@@ -49,6 +52,7 @@ impl Planner<'_> {
             drift: self.drift.clone(),
             revoke_first: false,
             delete_replaced: vec![],
+            save_in_place: false,
             inputs_hash: inputs_hash(self.model, self.address).unwrap_or_default(),
         };
         match self.recorded {
@@ -90,7 +94,7 @@ impl Planner<'_> {
             change.csv = Some(self.csv(change.before.as_ref()));
         }
         if self.address.kind == Kind::Dashboard
-            && change.action == Action::Replace
+            && (change.action == Action::Replace || change.save_in_place)
             && let Some(layout) = attributes::layout_comparison(change.before.as_ref(), &self.after)
         {
             (change.layout_diff, change.layout_summary) = (Some(layout.diff), layout.viewers);
@@ -205,6 +209,13 @@ impl Planner<'_> {
             reasons.push(REPLACE_REQUESTED.into());
         }
         reasons.extend(repair::dashboard_reasons(&change.drift));
+        // Only the layout changed (in the manifest, or edited in the UI): a candidate for an
+        // in-place save instead of a replacement.
+        let layout_only = !self.replace
+            && repair::only_layout_edited(&change.drift)
+            && !self.differs(recorded, "name")
+            && !self.differs(recorded, "tables")
+            && !self.differs(recorded, "table_ids");
         if self.differs(recorded, "name") {
             reasons.push(format!(
                 "name changed: `{}` → `{}`",
@@ -219,6 +230,7 @@ impl Planner<'_> {
             reasons.push("layout changed".into());
         }
         let mut dependency_moved = false;
+        let layout_reasons = reasons.len();
         for dep in self.depends_on {
             if let Some(c) = self.planned.get(dep).filter(|c| c.action.changes_id()) {
                 dependency_moved = true;
@@ -260,6 +272,14 @@ impl Planner<'_> {
                 n => format!("; its {n} share{} {} applied again to the new one", plural(n), if n == 1 { "is" } else { "are" }),
             }
         ));
+        if layout_only && !dependency_moved && reasons_are_layout(&change.reasons, layout_reasons) {
+            in_place::save_layout(
+                change,
+                self.save_in_place,
+                &recorded.attributes,
+                &self.after,
+            );
+        }
     }
 
     fn share(&self, recorded: &ResourceState, change: &mut Change) {
@@ -378,6 +398,13 @@ impl Planner<'_> {
             (&table.csv.columns, table.csv.rows),
         )
     }
+}
+
+/// Whether the reasons after the first `layout_reasons` (which name a layout change or a
+/// layout edited outside grokform) add nothing but "IDs its layout references changed".
+fn reasons_are_layout(reasons: &[String], layout_reasons: usize) -> bool {
+    layout_reasons > 0 && reasons[layout_reasons..].is_empty()
+        || reasons == ["IDs its layout references changed"]
 }
 
 fn contains_unknown(value: Option<&Value>) -> bool {

@@ -209,6 +209,11 @@ pub(super) fn untried_notes(changes: &[Change], capabilities: &PlanCapabilities)
             ));
         }
     }
+    if untried(&capabilities.save_in_place) && changes.iter().any(|c| c.save_in_place) {
+        notes.push(
+            "this server has not yet been asked to save a dashboard's layout in place in this run: apply saves it once and reads it back; if the server refuses or the read-back differs, the dashboard is replaced instead (new URL, shares applied again)".into(),
+        );
+    }
     notes
 }
 

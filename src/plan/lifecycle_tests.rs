@@ -18,6 +18,15 @@ fn revoking() -> PlanOptions {
     }
 }
 
+/// Everything allowed but saving a layout in place: a layout change replaces the dashboard.
+fn replacing_layouts() -> PlanOptions {
+    let mut options = revoking();
+    options.capabilities.save_in_place = Permit::Refused {
+        reason: "refused".into(),
+    };
+    options
+}
+
 #[test]
 fn a_removed_share_is_revoked_when_authoritative_and_allowed() {
     let (mut fixture, state) = baseline();
@@ -243,7 +252,13 @@ fn a_replaced_dashboard_plans_the_delete_of_the_old_one() {
         .remote_id
         .clone()
         .unwrap();
-    let plan = plan(&fixture.model(), &state, &Observed::default(), &revoking()).unwrap();
+    let plan = plan(
+        &fixture.model(),
+        &state,
+        &Observed::default(),
+        &replacing_layouts(),
+    )
+    .unwrap();
     let dashboard = change(&plan, "dashboard.overview");
     assert_eq!(dashboard.action, Action::Replace);
     assert_eq!(dashboard.delete_replaced, std::slice::from_ref(&old));
@@ -306,7 +321,13 @@ fn prevent_destroy_keeps_the_old_copy_of_a_replaced_dashboard() {
         .unwrap()
         .prevent_destroy = true;
     fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
-    let plan = plan(&fixture.model(), &state, &Observed::default(), &revoking()).unwrap();
+    let plan = plan(
+        &fixture.model(),
+        &state,
+        &Observed::default(),
+        &replacing_layouts(),
+    )
+    .unwrap();
     let dashboard = change(&plan, "dashboard.overview");
     assert_eq!(dashboard.action, Action::Replace);
     assert!(dashboard.delete_replaced.is_empty());
@@ -330,7 +351,13 @@ fn a_dashboard_own_on_replace_overrides_the_manifest() {
         .get_mut("overview")
         .unwrap()
         .on_replace = Some(crate::model::OnReplace::Delete);
-    let planned = plan(&fixture.model(), &state, &Observed::default(), &revoking()).unwrap();
+    let planned = plan(
+        &fixture.model(),
+        &state,
+        &Observed::default(),
+        &replacing_layouts(),
+    )
+    .unwrap();
     assert_eq!(
         change(&planned, "dashboard.overview").delete_replaced.len(),
         1
@@ -345,8 +372,91 @@ fn a_dashboard_own_on_replace_overrides_the_manifest() {
         .get_mut("overview")
         .unwrap()
         .on_replace = Some(crate::model::OnReplace::Keep);
-    let planned = plan(&fixture.model(), &state, &Observed::default(), &revoking()).unwrap();
+    let planned = plan(
+        &fixture.model(),
+        &state,
+        &Observed::default(),
+        &replacing_layouts(),
+    )
+    .unwrap();
     let dashboard = change(&planned, "dashboard.overview");
     assert!(dashboard.delete_replaced.is_empty());
     assert!(dashboard.warnings[0].contains("stays on the server"));
+}
+
+#[test]
+fn a_layout_only_change_is_saved_in_place_where_allowed() {
+    let (mut fixture, state) = baseline();
+    deleting_replaced(&mut fixture);
+    fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
+    let old = state.resources[&Address::dashboard("overview")]
+        .remote_id
+        .clone()
+        .unwrap();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &revoking()).unwrap();
+    let dashboard = change(&plan, "dashboard.overview");
+    assert_eq!(dashboard.action, Action::Update);
+    assert!(dashboard.save_in_place);
+    assert!(
+        dashboard.delete_replaced.is_empty(),
+        "nothing is left to delete"
+    );
+    assert!(
+        dashboard.layout_diff.is_some(),
+        "the plan shows the layout diff"
+    );
+    assert!(
+        dashboard
+            .reasons
+            .iter()
+            .any(|r| r.contains(&format!("keeps `/p/{old}`"))),
+        "{:?}",
+        dashboard.reasons
+    );
+    for c in plan
+        .changes
+        .iter()
+        .filter(|c| c.address.kind == crate::address::Kind::Share)
+    {
+        assert_eq!(c.action, Action::NoOp, "{} is left alone", c.address);
+    }
+    // tried already in this run: no "not yet asked" warning
+    assert!(
+        plan.warnings
+            .iter()
+            .all(|w| !w.contains("save a dashboard's layout"))
+    );
+}
+
+#[test]
+fn an_untried_in_place_save_is_announced() {
+    let (mut fixture, state) = baseline();
+    fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
+    let mut options = revoking();
+    options.capabilities.save_in_place = Permit::Allowed { tried: false };
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &options).unwrap();
+    assert!(change(&plan, "dashboard.overview").save_in_place);
+    assert!(
+        plan.warnings
+            .iter()
+            .any(|w| w.contains("not yet been asked to save a dashboard's layout in place")),
+        "{:?}",
+        plan.warnings
+    );
+}
+
+#[test]
+fn a_layout_change_with_a_rename_is_still_a_replacement() {
+    let (mut fixture, state) = baseline();
+    fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
+    fixture
+        .model_mut()
+        .dashboards
+        .get_mut("overview")
+        .unwrap()
+        .name = "Renamed".into();
+    let plan = plan(&fixture.model(), &state, &Observed::default(), &revoking()).unwrap();
+    let dashboard = change(&plan, "dashboard.overview");
+    assert_eq!(dashboard.action, Action::Replace);
+    assert!(!dashboard.save_in_place);
 }

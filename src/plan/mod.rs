@@ -18,6 +18,7 @@ mod error;
 mod fresh;
 mod import_records;
 mod imports;
+mod in_place;
 mod lifecycle;
 mod moved;
 mod observed;

@@ -53,6 +53,7 @@ pub fn plan(
                 after,
                 replace: options.replace.contains(address),
                 drift: repair::drift_of(observed, address),
+                save_in_place: &options.capabilities.save_in_place,
             }
             .plan()
         } else {

@@ -61,6 +61,7 @@ pub(super) fn removed(address: &Address, recorded: &ResourceState) -> Change {
         drift: vec![],
         revoke_first: false,
         delete_replaced: vec![],
+        save_in_place: false,
         inputs_hash: String::new(),
     }
 }

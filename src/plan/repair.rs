@@ -64,6 +64,12 @@ pub(super) fn dashboard_reasons(drift: &[Drift]) -> Vec<String> {
     vec![format!("changed outside grokform ({})", kinds(&items))]
 }
 
+/// Whether the repaired drift of a dashboard (if any) is only its layout edited outside
+/// grokform: the drift an in-place layout save repairs (`in_place`).
+pub(super) fn only_layout_edited(drift: &[Drift]) -> bool {
+    repaired(drift).all(|d| d.kind == DriftKind::LayoutEdited)
+}
+
 /// Repairs the drift of a table, file or share planned as `change` (dashboards are repaired
 /// by the planner's dashboard rule, which owns their replacement). A change that already does
 /// more (a replace, a create) repairs the drift by itself and only gains the reason.

@@ -16,7 +16,7 @@ const SHOWN: usize = 5;
 
 /// The drift of a served layout from the `expected` text (the filled layout applied), `None`
 /// when they mean the same.
-pub(super) fn compare(expected: Option<&str>, served: Option<&Value>) -> Option<Drift> {
+pub(crate) fn compare(expected: Option<&str>, served: Option<&Value>) -> Option<Drift> {
     let expected = expected.and_then(|t| serde_json::from_str::<Value>(t).ok());
     let (expected, served) = match (expected, served) {
         (None, None) => return None,

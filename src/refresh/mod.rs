@@ -32,6 +32,7 @@ use crate::state::{ResourceState, State};
 pub use columns::missing_columns;
 pub use fingerprint::{ReadBackError, read_back};
 pub use ignore::{apply_ignore_rules, ignore_rules};
+pub(crate) use layout::compare as compare_layout;
 pub use report::RefreshReport;
 #[cfg(test)]
 pub(crate) use report::sample as sample_report;

@@ -43,6 +43,12 @@ fn editing_a_csv_updates_the_table_in_place_and_leaves_dashboards_alone() {
 fn editing_a_layout_replaces_the_dashboard_and_reshares_it() {
     let project = TestContext::quickstart();
     project.apply();
+    // a server that cannot verify a layout saved in place (`lifecycle_in_place` covers one that can)
+    project.server().refuse(
+        &"layouts-read=403"
+            .parse::<grokform::emulator::RefusalRule>()
+            .unwrap(),
+    );
     let old_id = project.state()["resources"]["dashboard.sales-overview"]["remote_id"]
         .as_str()
         .unwrap()

@@ -87,8 +87,8 @@ fn edits_in_the_ui_are_repaired_by_one_apply() {
         section,
         &[
             "  table.orders will be updated in place\n    ~ data changed: 119 rows on the server, 120 applied",
-            "  dashboard.sales-overview must be replaced\n    ~ layout edited: changed at `/viewStateMap/viewers/0/look/title`",
-            "  share.sales-overview.Managers will be created\n    - grant removed: `Managers` has no View grant on the server",
+            "  dashboard.sales-overview will be updated in place\n    ~ layout edited: changed at `/viewStateMap/viewers/0/look/title`",
+            "  share.sales-overview.Managers will be updated in place\n    - grant removed: `Managers` has no View grant on the server",
         ],
     );
     assert_contains(
@@ -113,7 +113,8 @@ fn edits_in_the_ui_are_repaired_by_one_apply() {
         orders,
         "the re-upload keeps the table's ID"
     );
-    assert_ne!(id(&project, "dashboard.sales-overview"), overview);
+    // the layout is saved in place: same ID, same URL
+    assert_eq!(id(&project, "dashboard.sales-overview"), overview);
 
     project.run(&["refresh", "--detailed-exitcode"]).code(0);
     let again = project.run(&["plan", "--detailed-exitcode"]);

@@ -97,7 +97,7 @@ fn a_layout_exported_again_with_only_server_fields_changed_plans_nothing() {
     let plan = project.run(&["plan", "--detailed-exitcode"]);
     plan.code(2);
     assert!(
-        plan.stdout.contains("-/+ dashboard.sales-overview"),
+        plan.stdout.contains("~ dashboard.sales-overview"),
         "{}",
         plan.stdout
     );

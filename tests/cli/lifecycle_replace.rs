@@ -15,7 +15,16 @@ fn quickstart_with(lifecycle: &str) -> TestContext {
     let project = TestContext::quickstart();
     project.edit("grokform.yaml", |m| format!("{m}\nlifecycle:\n{lifecycle}"));
     project.apply();
+    replacing_layouts(&project);
     project
+}
+
+/// A server that cannot verify a layout saved in place, so a layout edit replaces the
+/// dashboard (`lifecycle_in_place` covers one that can).
+fn replacing_layouts(project: &TestContext) {
+    project
+        .server()
+        .refuse(&"layouts-read=403".parse::<RefusalRule>().unwrap());
 }
 
 fn edit_layout(project: &TestContext) {
@@ -109,6 +118,7 @@ fn a_failed_delete_is_kept_as_orphaned_and_retried_by_the_next_apply() {
 
     // the next plan offers the delete again, and the next apply does it
     project.server().clear_refusals();
+    replacing_layouts(&project);
     let plan = project.run(&["plan"]);
     assert!(
         plan.stdout
@@ -133,6 +143,7 @@ fn a_failed_delete_is_kept_as_orphaned_and_retried_by_the_next_apply() {
 fn without_the_opt_in_the_old_dashboard_stays() {
     let project = TestContext::quickstart();
     project.apply();
+    replacing_layouts(&project);
     let old = dashboard_id(&project, "sales-overview");
     edit_layout(&project);
     let plan = project.run(&["plan"]);

@@ -48,6 +48,7 @@ mod layouts;
 mod lifecycle_deletion;
 mod lifecycle_destroy;
 mod lifecycle_grants;
+mod lifecycle_in_place;
 mod lifecycle_replace;
 mod local_state;
 mod lock;

@@ -52,7 +52,14 @@ fn json_plans_and_apply_reports_match_their_schemas() {
     project.edit("grokform.yaml", |m| {
         m.replace("groups: [Analysts, Managers]", "groups: [Analysts]")
     });
-    let second = project.run(&["plan", "--format", "json", "--detailed-exitcode"]);
+    let second = project.run(&[
+        "plan",
+        "--format",
+        "json",
+        "--detailed-exitcode",
+        "--replace",
+        "dashboard.customers",
+    ]);
     second.code(2);
     let value: Value = serde_json::from_str(&second.stdout).unwrap();
     validate_against("plan.schema.json", &value);
@@ -65,7 +72,22 @@ fn json_plans_and_apply_reports_match_their_schemas() {
     for action in ["update", "replace", "forget"] {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
-    let report = project.run(&["apply", "--auto-approve", "--format", "json"]);
+    assert!(
+        value["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["save_in_place"] == true),
+        "the layout edit is saved in place"
+    );
+    let report = project.run(&[
+        "apply",
+        "--auto-approve",
+        "--format",
+        "json",
+        "--replace",
+        "dashboard.customers",
+    ]);
     report.code(0);
     let value: Value = serde_json::from_str(&report.stdout).unwrap();
     validate_against("apply-report.schema.json", &value);
@@ -131,9 +153,8 @@ fn markdown_of_a_huge_layout_diff_is_truncated_under_the_comment_limit() {
         md.chars().count()
     );
     assert!(md.contains("truncated"), "the note says it was cut: {md}");
-    assert!(md.contains("-/+ dashboard.sales-overview"), "{md}");
-    // Every change still has its section header, even when its diff was cut.
-    assert!(md.contains("share.sales-overview.Analysts"), "{md}");
+    // The layout is saved in place; its section header stays, even when its diff was cut.
+    assert!(md.contains("~ dashboard.sales-overview"), "{md}");
     // Keep the snapshot readable: the kept diff lines are regular, keep only the head and tail.
     let lines: Vec<&str> = md.lines().collect();
     let mut shown: Vec<String> = Vec::new();

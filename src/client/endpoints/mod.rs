@@ -8,6 +8,7 @@ mod entities;
 mod files;
 mod functions;
 mod health;
+mod layouts;
 mod projects;
 mod shares;
 mod tables;

@@ -144,21 +144,7 @@ impl Client {
         if save_relations {
             request = request.query("saveRelations", "true");
         }
-        let mut pauses = DEADLOCK_PAUSES.iter();
-        let result = loop {
-            match self.send(&request).await {
-                Err(error) if is_deadlock(&error) => match pauses.next() {
-                    Some(pause) => tokio::time::sleep(*pause).await,
-                    None => break Err(error),
-                },
-                other => break other,
-            }
-        };
-        // A deadlock says nothing about whether the server allows the save.
-        if !matches!(&result, Err(error) if is_deadlock(error)) {
-            self.note_write(Capability::SaveInPlace, &result);
-        }
-        let answer = result?;
+        let answer = self.save_in_place(&request).await?;
         if answer.is_nothing() {
             return Ok(sent_id);
         }
@@ -172,6 +158,31 @@ impl Client {
                 &value,
             )),
         }
+    }
+}
+
+impl Client {
+    /// Sends an in-place save, repeating it after a PostgreSQL deadlock (`40P01`) as `grok s
+    /// push` does, and records what it says about `Capability::SaveInPlace`.
+    pub(super) async fn save_in_place(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<crate::client::envelope::Answer, ClientError> {
+        let mut pauses = DEADLOCK_PAUSES.iter();
+        let result = loop {
+            match self.send(request).await {
+                Err(error) if is_deadlock(&error) => match pauses.next() {
+                    Some(pause) => tokio::time::sleep(*pause).await,
+                    None => break Err(error),
+                },
+                other => break other,
+            }
+        };
+        // A deadlock says nothing about whether the server allows the save.
+        if !matches!(&result, Err(error) if is_deadlock(error)) {
+            self.note_write(Capability::SaveInPlace, &result);
+        }
+        result
     }
 }
 

@@ -208,3 +208,33 @@ async fn a_save_without_an_id_is_not_sent() {
     assert!(matches!(err, ClientError::Invalid { .. }), "{err:?}");
     assert!(server.seen().is_empty());
 }
+
+#[tokio::test]
+async fn a_layout_is_saved_over_its_own_id_and_a_refusal_is_recorded() {
+    let server = Server::replies(vec![
+        Reply::new(200, r#"{"id":"l-1","name":"wide"}"#),
+        Reply::new(403, r#"{"message":"forbidden"}"#),
+    ])
+    .await;
+    let client = server.client();
+    let layout = json!({"#type": "ViewLayout", "name": "wide", "id": "stale"});
+    let saved = client.save_layout("l-1", &layout).await.unwrap();
+    assert_eq!(saved["id"], "l-1");
+    assert_eq!(server.requests(), ["POST /layouts"]);
+    let sent: serde_json::Value = serde_json::from_slice(&server.seen()[0].body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"#type": "ViewLayout", "name": "wide", "id": "l-1"}),
+        "the entity's own id replaces any id the template carried"
+    );
+    assert!(client.save_layout("l-1", &layout).await.is_err());
+    assert!(matches!(
+        client
+            .probe_capabilities()
+            .await
+            .availability(Capability::SaveInPlace),
+        Availability::Refused { .. }
+    ));
+    let err = client.save_layout("l-1", &json!([1])).await.unwrap_err();
+    assert!(matches!(err, ClientError::Invalid { .. }), "{err:?}");
+}
