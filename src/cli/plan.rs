@@ -112,11 +112,18 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
                 out.display()
             );
         }
-        Ok(if args.detailed_exitcode && plan.has_changes() {
+        let status = if args.detailed_exitcode && plan.has_changes() {
             ExitStatus::Changes
         } else {
             ExitStatus::Success
-        })
+        };
+        // The process ends right after: freeing a 10,000-table plan, state and model piece
+        // by piece was ~13 % of a no-op plan's CPU, work the exit does at once. (The rest of
+        // the session drops as usual: an in-process emulator stops on drop.)
+        std::mem::forget(plan);
+        std::mem::forget(state);
+        std::mem::forget(session.model);
+        Ok(status)
     })
 }
 

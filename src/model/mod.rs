@@ -8,6 +8,7 @@
 //! (`Key`, `GrokName`, `RemotePath`, `ServerUrl`), parsed once there.
 
 pub mod adopt;
+mod csv_scan;
 pub mod lifecycle;
 mod locator;
 mod resolve;

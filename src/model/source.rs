@@ -9,9 +9,12 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
+use std::sync::mpsc;
+
 use sha2::{Digest, Sha256};
 
 use super::CsvSummary;
+use super::csv_scan::{Scanned, Scanner};
 
 /// Why a source cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -181,25 +184,60 @@ impl Reader {
         Ok((size, hex(&hasher.finalize())))
     }
 
-    /// Size, SHA-256 and CSV summary of a table source, in one streamed pass.
+    /// Size, SHA-256 and CSV summary of a table source, in one streamed pass: the byte
+    /// scanner counts rows while SHA-256 runs beside it (on a second thread for large
+    /// sources); a source the scanner does not accept is re-read by the `csv` crate, whose
+    /// error it reports.
     pub fn csv(&mut self, path: &Path) -> Result<(u64, String, CsvSummary), CsvError> {
         let file = fs::File::open(path).map_err(CsvError::Io)?;
+        let len = file.metadata().map_err(CsvError::Io)?.len();
+        let mut scanner = Scanner::new();
+        let (size, sha256) = if len >= PARALLEL_FROM {
+            hash_beside(file, &mut scanner).map_err(CsvError::Io)?
+        } else {
+            self.hash_inline(file, &mut scanner).map_err(CsvError::Io)?
+        };
+        match scanner.finish().and_then(summary_of) {
+            Some(summary) => Ok((size, sha256, summary)),
+            None => self.csv_reference(fs::File::open(path).map_err(CsvError::Io)?),
+        }
+    }
+
+    /// Hashes and scans `file` through the reused buffer, on this thread.
+    fn hash_inline(
+        &mut self,
+        mut file: fs::File,
+        scanner: &mut Scanner,
+    ) -> io::Result<(u64, String)> {
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        loop {
+            let n = match file.read(&mut self.buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&self.buffer[..n]);
+            scanner.feed(&self.buffer[..n]);
+            size += n as u64;
+        }
+        Ok((size, hex(&hasher.finalize())))
+    }
+
+    /// The `csv` crate's reading of a table source: the reference the scanner follows, and
+    /// what reports a source the scanner gave up on.
+    pub(crate) fn csv_reference<R: Read>(
+        &mut self,
+        source: R,
+    ) -> Result<(u64, String, CsvSummary), CsvError> {
         // The CSV reader buffers; the hashing layer sees every byte exactly once under it.
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .buffer_capacity(BUFFER)
-            .from_reader(Hashing::new(file));
+            .from_reader(Hashing::new(source));
         let headers = reader.headers().map_err(csv_error)?.clone();
-        if headers.is_empty() {
-            return Err(CsvError::Empty);
-        }
-        if let Some(i) = headers.iter().position(|h| h.trim().is_empty()) {
-            // A lone empty header is what an empty first line parses to.
-            if headers.len() == 1 {
-                return Err(CsvError::Empty);
-            }
-            return Err(CsvError::EmptyColumn(i + 1));
-        }
+        check_header(&headers)?;
         let mut rows = 0u64;
         while reader
             .read_byte_record(&mut self.record)
@@ -210,6 +248,101 @@ impl Reader {
         let (size, sha256) = reader.into_inner().finish().map_err(CsvError::Io)?;
         let columns = headers.iter().map(str::to_string).collect();
         Ok((size, sha256, CsvSummary { columns, rows }))
+    }
+}
+
+/// A header the table can use: not empty, no empty column name.
+fn check_header(headers: &csv::StringRecord) -> Result<(), CsvError> {
+    if headers.is_empty() {
+        return Err(CsvError::Empty);
+    }
+    if let Some(i) = headers.iter().position(|h| h.trim().is_empty()) {
+        // A lone empty header is what an empty first line parses to.
+        if headers.len() == 1 {
+            return Err(CsvError::Empty);
+        }
+        return Err(CsvError::EmptyColumn(i + 1));
+    }
+    Ok(())
+}
+
+/// The summary of a source the scanner accepted: its header's column names parsed by the
+/// `csv` crate (BOM, quotes and UTF-8 handled as the reference does); `None` when the header
+/// is one the reference would refuse, so that the reference reports it.
+pub(crate) fn summary_of(scanned: Scanned) -> Option<CsvSummary> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(scanned.header.as_slice());
+    let headers = reader.headers().ok()?;
+    if headers.len() as u64 != scanned.header_fields || check_header(headers).is_err() {
+        return None;
+    }
+    Some(CsvSummary {
+        columns: headers.iter().map(str::to_string).collect(),
+        rows: scanned.rows,
+    })
+}
+
+/// Sources from this size on are hashed on a second thread while this one reads and scans.
+const PARALLEL_FROM: u64 = 4 << 20;
+
+/// Size of the chunks passed between the reading thread and the hashing thread.
+const CHUNK: usize = 1 << 20;
+
+/// Reads `file` in chunks that this thread scans while a scoped thread hashes the previous
+/// ones; chunks go back and forth through channels, so three buffers serve the whole file.
+fn hash_beside(mut file: fs::File, scanner: &mut Scanner) -> io::Result<(u64, String)> {
+    let (to_hasher, chunks) = mpsc::sync_channel::<(Vec<u8>, usize)>(2);
+    let (give_back, returned) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..3 {
+        let _ = give_back.send(vec![0; CHUNK]);
+    }
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for (chunk, n) in chunks {
+                hasher.update(&chunk[..n]);
+                // The reader may have stopped on an error; then nobody takes the chunk back.
+                let _ = give_back.send(chunk);
+            }
+            hex(&hasher.finalize())
+        });
+        // `to_hasher` moves into the reading loop, so any way out of it ends the hasher's loop.
+        let read = read_chunks(&mut file, scanner, to_hasher, &returned);
+        let sha256 = hasher
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread failed"))?;
+        Ok((read?, sha256))
+    })
+}
+
+/// The reading side of [`hash_beside`]: returns the size read.
+fn read_chunks(
+    file: &mut fs::File,
+    scanner: &mut Scanner,
+    to_hasher: mpsc::SyncSender<(Vec<u8>, usize)>,
+    returned: &mpsc::Receiver<Vec<u8>>,
+) -> io::Result<u64> {
+    let mut size = 0u64;
+    loop {
+        let mut chunk = returned
+            .recv()
+            .map_err(|_| io::Error::other("the hashing thread stopped"))?;
+        let n = loop {
+            match file.read(&mut chunk) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if n == 0 {
+            return Ok(size);
+        }
+        scanner.feed(&chunk[..n]);
+        size += n as u64;
+        to_hasher
+            .send((chunk, n))
+            .map_err(|_| io::Error::other("the hashing thread stopped"))?;
     }
 }
 

@@ -103,11 +103,19 @@ pub fn plan_adopting(
     found: &[Found],
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let mut effective = state.clone();
+    // Most plans have no `moved:` block and nothing to import: they plan the state itself,
+    // not a copy (cloning a 10,000-table state was ~5 % of a no-op plan).
+    let mut effective = std::borrow::Cow::Borrowed(state);
     let mut renamed = Vec::new();
-    let moved = moves(model, &mut effective, &mut renamed)?;
+    let moved = if model.adoption.moves.is_empty() {
+        Vec::new()
+    } else {
+        moves(model, effective.to_mut(), &mut renamed)?
+    };
     let imported = records(model, &effective, found);
-    insert(&mut effective, &imported, state.serial + 1);
+    if !imported.is_empty() {
+        insert(effective.to_mut(), &imported, state.serial + 1);
+    }
     // The refresh read the state as it was: what it saw follows the renames.
     let observed = observed.renamed(&renamed);
     let mut plan = planner::plan(model, &effective, &observed, options)?;
