@@ -130,12 +130,19 @@ pub struct Layout {
 
 impl Layout {
     /// Every column the layout uses, with the viewer using it (empty if the text is not JSON,
-    /// which resolve refuses anyway).
+    /// which resolve refuses anyway). A column a viewer uses is named by that viewer only, not
+    /// also as an entry of the layout's own column list.
     pub fn column_uses(&self) -> std::collections::BTreeSet<ColumnUse> {
         let mut out = std::collections::BTreeSet::new();
         if let Ok(json) = serde_json::from_str::<serde_json::Value>(&self.text) {
             scan::column_uses(&json, None, None, &mut out);
         }
+        let in_viewers: std::collections::BTreeSet<String> = out
+            .iter()
+            .filter(|u| u.viewer.is_some())
+            .map(|u| u.column.clone())
+            .collect();
+        out.retain(|u| u.viewer.is_some() || !in_viewers.contains(&u.column));
         out
     }
 }

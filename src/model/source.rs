@@ -168,20 +168,7 @@ impl Reader {
 
     /// Size and SHA-256 of a file, streamed through the reused buffer.
     pub fn file(&mut self, path: &Path) -> io::Result<(u64, String)> {
-        let mut file = fs::File::open(path)?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        loop {
-            let n = match file.read(&mut self.buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            hasher.update(&self.buffer[..n]);
-            size += n as u64;
-        }
-        Ok((size, hex(&hasher.finalize())))
+        self.stream(fs::File::open(path)?, |_| {})
     }
 
     /// Size, SHA-256 and CSV summary of a table source, in one streamed pass: the byte
@@ -204,10 +191,16 @@ impl Reader {
     }
 
     /// Hashes and scans `file` through the reused buffer, on this thread.
-    fn hash_inline(
+    fn hash_inline(&mut self, file: fs::File, scanner: &mut Scanner) -> io::Result<(u64, String)> {
+        self.stream(file, |chunk| scanner.feed(chunk))
+    }
+
+    /// Size and SHA-256 of `file`, read through the reused buffer, each chunk also given to
+    /// `each`.
+    fn stream(
         &mut self,
         mut file: fs::File,
-        scanner: &mut Scanner,
+        mut each: impl FnMut(&[u8]),
     ) -> io::Result<(u64, String)> {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
@@ -219,7 +212,7 @@ impl Reader {
                 Err(e) => return Err(e),
             };
             hasher.update(&self.buffer[..n]);
-            scanner.feed(&self.buffer[..n]);
+            each(&self.buffer[..n]);
             size += n as u64;
         }
         Ok((size, hex(&hasher.finalize())))

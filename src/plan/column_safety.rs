@@ -154,17 +154,7 @@ fn dropped_in_use(model: &Model, change: &Change) -> Vec<ColumnInUse> {
             .filter_map(|t| model.tables.get(t))
             .flat_map(|t| t.csv.columns.iter().map(String::as_str))
             .collect();
-        let uses = layout.column_uses();
-        // a column a viewer uses is named by that viewer, not also by the layout's column list
-        let in_viewers: BTreeSet<&str> = uses
-            .iter()
-            .filter(|u| u.viewer.is_some())
-            .map(|u| u.column.as_str())
-            .collect();
-        for used in &uses {
-            if used.viewer.is_none() && in_viewers.contains(used.column.as_str()) {
-                continue;
-            }
+        for used in &layout.column_uses() {
             if csv.removed_columns.contains(&used.column) && !header.contains(used.column.as_str())
             {
                 out.push(ColumnInUse {

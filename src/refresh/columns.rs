@@ -59,16 +59,7 @@ pub async fn missing_columns(client: &Client, model: &Model, state: &State) -> V
         if !known {
             continue;
         }
-        let uses = layout.column_uses();
-        let in_viewers: BTreeSet<&str> = uses
-            .iter()
-            .filter(|u| u.viewer.is_some())
-            .map(|u| u.column.as_str())
-            .collect();
-        for used in &uses {
-            if used.viewer.is_none() && in_viewers.contains(used.column.as_str()) {
-                continue;
-            }
+        for used in &layout.column_uses() {
             if header.contains(&used.column) {
                 continue;
             }
