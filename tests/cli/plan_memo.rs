@@ -217,3 +217,20 @@ fn fresh_files_and_refreshing_plans_write_no_memo() {
     project.run(&["plan", "--detailed-exitcode"]).code(0);
     assert!(!project.path(MEMO).exists());
 }
+
+#[test]
+fn a_source_reached_through_a_link_is_never_memoised() {
+    let project = TestContext::quickstart();
+    // A link inside the project is a valid source, but what it points at can change without
+    // the link or its folder changing, so such a plan is always planned in full.
+    std::fs::rename(project.path("data/regions.md"), project.path("regions.md")).unwrap();
+    std::os::unix::fs::symlink("../regions.md", project.path("data/regions.md")).unwrap();
+    project.apply();
+    wait_until_old(project.root());
+    for _ in 0..2 {
+        let run = plan(&project, &[]);
+        run.code(0);
+        full(&run);
+    }
+    assert!(!project.path(MEMO).exists());
+}
