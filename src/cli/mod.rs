@@ -14,6 +14,7 @@ mod import;
 mod init;
 mod observe;
 mod plan;
+mod plan_memo;
 mod progress;
 mod refresh;
 mod schema;

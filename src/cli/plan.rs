@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use miette::{IntoDiagnostic, WrapErr};
 
+use super::plan_memo;
 use super::session::{self, ServerArgs, Session};
 use super::{ExitStatus, ManifestArgs, SourceArgs};
 use crate::address::Address;
+use crate::client::{Client, ClientOptions};
 use crate::plan::{self, Plan, PlanOptions};
 use crate::render;
 
@@ -78,20 +80,31 @@ pub enum Format {
 }
 
 pub fn run(args: Args) -> miette::Result<ExitStatus> {
+    let memo = plan_memo::Run::new(&args);
+    if let Some(run) = &memo
+        && let Some((server, stdout, sources)) = run.check()
+    {
+        return replay(&server, &stdout, sources, &args.server);
+    }
     session::runtime()?.block_on(async {
-        let session =
-            Session::open(&args.manifest, &args.sources, &args.server, args.strict).await?;
+        let resolved = session::resolve(&args.manifest, &args.sources)?;
+        let warned = !resolved.warnings.is_empty();
+        super::diagnostics::warnings(&resolved.warnings);
+        if args.strict && warned {
+            miette::bail!("warnings are errors with `--strict`");
+        }
+        let session = Session::connect(resolved.model, &args.server).await?;
         let lock = if args.lock {
             Some(session.store.lock("plan", args.server.lock_timeout).await?)
         } else {
             None
         };
-        let state = session.load_state().await;
+        let state = session.load_state_noting(memo.is_some()).await;
         if let Some(lock) = lock {
             // Planning only reads: the lock guards the read, then goes.
             lock.release().await?;
         }
-        let state = state?;
+        let (state, snapshot) = state?;
         let observed =
             super::observe::observe(&session, &state, args.refresh, args.parallelism).await;
         let options = PlanOptions {
@@ -103,7 +116,8 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
         };
         let found = crate::adopt::read_blocks(&session.client, &session.model, &state).await?;
         let plan = plan::plan_adopting(&session.model, &state, &observed, &found, &options)?;
-        print_plan(&plan, args.format);
+        let text = render_plan(&plan, args.format);
+        anstream::print!("{text}");
         if let Some(out) = &args.out {
             save(&plan, out)?;
             anstream::eprintln!(
@@ -111,6 +125,16 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
                 out.display(),
                 out.display()
             );
+        }
+        // Memoised only when the plan came from local files alone: no warning printed, no
+        // server read (no opt-in probe, no import looked up), nothing to change.
+        if let (Some(run), Some(snapshot)) = (&memo, &snapshot)
+            && !warned
+            && !plan.has_changes()
+            && found.is_empty()
+            && !session.client.probed()
+        {
+            run.record(&session.model, &session.server, snapshot, &text);
         }
         let status = if args.detailed_exitcode && plan.has_changes() {
             ExitStatus::Changes
@@ -127,14 +151,46 @@ pub fn run(args: Args) -> miette::Result<ExitStatus> {
     })
 }
 
+/// Prints a memoised no-op plan once the server it was planned for still answers its
+/// healthcheck with this key (the same check, and the same error, as a full plan's).
+/// `GROKFORM_DEBUG_SOURCES=1` says so on standard error, with the sources it found unchanged.
+#[allow(clippy::disallowed_methods)] // `cli` owns the environment
+fn replay(
+    server: &str,
+    stdout: &str,
+    sources: usize,
+    args: &ServerArgs,
+) -> miette::Result<ExitStatus> {
+    let key = session::api_key(args.api_key_file.as_deref())?;
+    let client = Client::new(server, key, ClientOptions::default())?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("could not start the async runtime")?
+        .block_on(client.healthcheck())
+        .wrap_err_with(|| format!("cannot use the server at {server}"))?;
+    if std::env::var_os("GROKFORM_DEBUG_SOURCES").is_some_and(|v| v == "1") {
+        anstream::eprintln!(
+            "grokform: sources: 0 read, 0 from the stat cache, {sources} unchanged since the memoised no-op plan"
+        );
+    }
+    anstream::print!("{stdout}");
+    Ok(ExitStatus::Success)
+}
+
 /// Prints a plan on standard output in `format`.
 pub fn print_plan(plan: &Plan, format: Format) {
-    let text = match format {
+    anstream::print!("{}", render_plan(plan, format));
+}
+
+/// A plan as `print_plan` prints it.
+fn render_plan(plan: &Plan, format: Format) -> String {
+    match format {
         Format::Human => render::human(plan, super::color_stdout()),
         Format::Json => render::json(plan),
         Format::Markdown => render::markdown(plan, render::DEFAULT_LIMIT),
-    };
-    anstream::print!("{text}");
+    }
 }
 
 /// Writes the saved plan atomically (a half-written plan must never be applied).

@@ -152,13 +152,32 @@ impl Session {
 
     /// Loads the state (a new one when there is none) and checks it belongs to this server.
     pub async fn load_state(&self) -> miette::Result<State> {
-        let (state, recovery) = self.store.load_recovering().await?;
+        Ok(self.load_state_noting(false).await?.0)
+    }
+
+    /// `load_state`, and (with `digest`, for a local store) exactly what it was loaded from.
+    pub async fn load_state_noting(
+        &self,
+        digest: bool,
+    ) -> miette::Result<(State, Option<state::Snapshot>)> {
+        let (state, recovery, snapshot) = match &self.store {
+            StateStore::Local(store) if digest => {
+                let (state, recovery, snapshot) = store.load_digested()?;
+                (state, recovery, Some(snapshot))
+            }
+            store => {
+                let (state, recovery) = store.load_recovering().await?;
+                (state, recovery, None)
+            }
+        };
+        // A recovered state came with a journal: never one to memoise.
+        let snapshot = snapshot.filter(|_| recovery.is_none());
         if let Some(recovery) = recovery {
             anstream::eprintln!("note: {}", recovery.describe());
         }
         let state = state.unwrap_or_default();
         state::check_server(&state, &self.server)?;
-        Ok(state)
+        Ok((state, snapshot))
     }
 }
 
@@ -173,6 +192,6 @@ pub fn runtime() -> miette::Result<tokio::runtime::Runtime> {
 
 /// The API key from `--api-key-file` or `DATAGROK_API_KEY`.
 #[allow(clippy::disallowed_methods)] // `cli` owns the environment
-fn api_key(file: Option<&std::path::Path>) -> Result<ApiKey, crate::client::ClientError> {
+pub fn api_key(file: Option<&std::path::Path>) -> Result<ApiKey, crate::client::ClientError> {
     ApiKey::from_sources(file, std::env::var(crate::client::API_KEY_ENV).ok())
 }

@@ -28,6 +28,17 @@ pub const JOURNAL_FILE: &str = "state.journal";
 /// records, so the total work of an apply stays linear in its actions.
 const COMPACT_AT_LEAST: u64 = 1 << 20;
 
+/// What a state was loaded from (see [`LocalStore::load_digested`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Snapshot {
+    /// No snapshot and no journal: a new state.
+    Absent,
+    /// The snapshot alone, whose bytes have this SHA-256 (lowercase hex).
+    Exact(String),
+    /// A snapshot with a journal replayed on top.
+    Journaled,
+}
+
 /// `.grokform/state.json` (or `.grokform/<env>/state.json`) under a manifest's folder.
 #[derive(Clone, Debug)]
 pub struct LocalStore {
@@ -173,8 +184,28 @@ impl LocalStore {
         })
     }
 
+    /// `load_recovering`, and exactly which bytes the state came from, for a cache keyed on
+    /// them (`plan`'s no-op memo): the snapshot's SHA-256 when no journal was replayed.
+    pub fn load_digested(&self) -> Result<(Option<State>, Option<Recovery>, Snapshot), StateError> {
+        self.check_env()?;
+        let mut snapshot = Snapshot::Absent;
+        let read = self.read_noting(Some(&mut snapshot))?;
+        Ok(match read {
+            Some((state, recovery)) => (Some(state), recovery, snapshot),
+            None => (None, None, snapshot),
+        })
+    }
+
     /// The snapshot with its journal replayed; never writes.
     fn read(&self) -> Result<Option<(State, Option<Recovery>)>, StateError> {
+        self.read_noting(None)
+    }
+
+    /// `read`, noting in `snapshot` (when asked) what the state was decoded from.
+    fn read_noting(
+        &self,
+        snapshot: Option<&mut Snapshot>,
+    ) -> Result<Option<(State, Option<Recovery>)>, StateError> {
         let path = self.state_path();
         let journal_path = self.journal_path();
         let journal = match std::fs::read(&journal_path) {
@@ -200,8 +231,14 @@ impl LocalStore {
         };
         let mut state = codec::decode(&bytes, &self.describe())?;
         let Some(parsed) = journal else {
+            if let Some(snapshot) = snapshot {
+                *snapshot = Snapshot::Exact(journal::sha256(&bytes));
+            }
             return Ok(Some((state, None)));
         };
+        if let Some(snapshot) = snapshot {
+            *snapshot = Snapshot::Journaled;
+        }
         let ignored = parsed.ignored.clone();
         let replayed = journal::replay(
             &mut state,

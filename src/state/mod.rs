@@ -33,7 +33,7 @@ pub use codec::{decode, encode};
 pub use error::StateError;
 pub use fingerprint::Fingerprint;
 pub use journal::{Ignored, Recovery};
-pub use local::{BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, LocalStore, STATE_FILE};
+pub use local::{BACKUP_FILE, JOURNAL_FILE, LOCK_FILE, LocalStore, STATE_FILE, Snapshot};
 pub use lock_info::LockInfo;
 pub use remote::RemoteStore;
 pub use resources::Resources;

@@ -21,6 +21,7 @@ fn init_scaffolds_a_project_that_validates_plans_and_applies_locally() {
         ".grokform/local/",
         "*.plan",
         ".grokform/**/remote-state.json",
+        ".grokform/**/plan-memo/",
     ] {
         assert!(
             gitignore.lines().any(|l| l == entry),

@@ -55,6 +55,7 @@ mod lock;
 mod long_input;
 mod one_pass_upload;
 mod plan_formats;
+mod plan_memo;
 mod recovery;
 mod refresh;
 mod refresh_columns;
