@@ -17,13 +17,25 @@ pub fn encode(state: &State) -> String {
     text
 }
 
-/// Encoded resources kept between saves. Apply saves after every action, and an action
-/// changes one resource: building, sorting and printing a JSON tree of the whole state each
-/// time made 4,000 actions quadratic in JSON work. With the cache a save re-encodes only the
-/// resources that changed and copies the others' text.
+/// Encoded resources kept between snapshots. Building, sorting and printing a JSON tree of
+/// the whole state for every snapshot made a long apply quadratic in JSON work; with the cache
+/// a snapshot re-encodes only the resources that changed and copies the others' text.
+///
+/// An entry is recognised by the SHA-256 of the resource's compact serialisation, not by a
+/// copy of it: a copy of every resource doubled the state's memory during apply. Equal
+/// digests mean equal serialisations, hence equal resources and the same text; a resource
+/// equal to the cached one but serialised in another key order is merely encoded again.
 #[derive(Debug, Default)]
 pub struct EncodeCache {
-    resources: BTreeMap<Address, (ResourceState, String)>,
+    resources: BTreeMap<Address, ([u8; 32], String)>,
+}
+
+/// The SHA-256 of `resource`'s compact JSON, streamed into the hasher (no text is built).
+fn digest(resource: &ResourceState) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    serde_json::to_writer(&mut hasher, resource).expect("the state serialises");
+    hasher.finalize().into()
 }
 
 /// `encode(state)`, byte for byte, reusing the text of resources unchanged since the last
@@ -63,12 +75,13 @@ pub fn encode_cached(state: &State, cache: &mut EncodeCache) -> String {
         .collect();
     members.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (key, address, resource)) in members.into_iter().enumerate() {
+        let digest = digest(resource);
         let entry = cache
             .resources
             .entry(address.clone())
-            .or_insert_with(|| (resource.clone(), String::new()));
-        if entry.1.is_empty() || entry.0 != *resource {
-            *entry = (resource.clone(), encode_resource(&key, resource));
+            .or_insert_with(|| (digest, String::new()));
+        if entry.1.is_empty() || entry.0 != digest {
+            *entry = (digest, encode_resource(&key, resource));
         }
         out.push_str(if i == 0 { "\n" } else { ",\n" });
         out.push_str(&entry.1);
