@@ -63,8 +63,13 @@ pub struct Target<'a> {
 
 /// Runs the plan's non-NoOp changes. Returns what happened and the final state (already
 /// saved after every action).
+///
+/// The plan is taken, not borrowed: what it holds only to be shown (the new attributes,
+/// reasons, diffs, CSV summaries, the inputs' hashes) is dropped before the first request, so
+/// a large apply does not carry a second copy of every resource's attributes beside the
+/// state it records them in.
 pub async fn apply(
-    plan: &Plan,
+    plan: Plan,
     model: &Model,
     state: State,
     target: Target<'_>,
@@ -73,18 +78,15 @@ pub async fn apply(
     stop: watch::Receiver<bool>,
 ) -> (ApplyReport, State) {
     let Target { client, store } = target;
-    let changes: BTreeMap<Address, Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| (c.address.clone(), c.clone()))
-        .collect();
-    let nodes: Vec<Address> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| c.address.clone())
-        .collect();
+    let order = report::PlanOrder::of(&plan);
+    let mut nodes: Vec<Address> = Vec::new();
+    let mut changes: BTreeMap<Address, Change> = BTreeMap::new();
+    for change in plan.changes {
+        if change.action != Action::NoOp {
+            nodes.push(change.address.clone());
+            changes.insert(change.address.clone(), for_apply(change));
+        }
+    }
     let deps: BTreeMap<Address, Vec<Address>> = changes
         .iter()
         .map(|(a, c)| (a.clone(), c.depends_on.clone()))
@@ -179,7 +181,23 @@ pub async fn apply(
         )));
     }
     let state = context.journal.into_state();
-    (ApplyReport::from_outcome(plan, outcome, completed), state)
+    (ApplyReport::from_outcome(&order, outcome, completed), state)
+}
+
+/// `change` without what only the plan shows (the new attributes, reasons, diffs, CSV
+/// summary, warnings, drift); apply acts on the rest, `before` included (a file's connector
+/// and path, a grant's dashboard and group).
+fn for_apply(change: Change) -> Change {
+    Change {
+        reasons: Vec::new(),
+        after: None,
+        layout_diff: None,
+        layout_summary: Vec::new(),
+        csv: None,
+        warnings: Vec::new(),
+        drift: Vec::new(),
+        ..change
+    }
 }
 
 /// Everything a running change needs; shared by the executor's tasks.
