@@ -80,13 +80,17 @@ pub async fn apply(
     let Target { client, store } = target;
     let order = report::PlanOrder::of(&plan);
     let mut nodes: Vec<Address> = Vec::new();
-    let mut changes: BTreeMap<Address, Change> = BTreeMap::new();
-    for change in plan.changes {
-        if change.action != Action::NoOp {
+    // Collected, not inserted one by one: a map built in one go has full nodes. Boxed (`Arc`)
+    // so that a node holds pointers, not whole changes, and a task's copy is a count.
+    let changes: BTreeMap<Address, Arc<Change>> = plan
+        .changes
+        .into_iter()
+        .filter(|change| change.action != Action::NoOp)
+        .map(|change| {
             nodes.push(change.address.clone());
-            changes.insert(change.address.clone(), for_apply(change));
-        }
-    }
+            (change.address.clone(), Arc::new(for_apply(change)))
+        })
+        .collect();
     let deps: BTreeMap<Address, Vec<Address>> = changes
         .iter()
         .map(|(a, c)| (a.clone(), c.depends_on.clone()))
@@ -205,7 +209,7 @@ struct Context {
     model: Model,
     client: Client,
     journal: Journal,
-    changes: BTreeMap<Address, Change>,
+    changes: BTreeMap<Address, Arc<Change>>,
     confirm_uncertain: Vec<Address>,
     accept_uncertain: Vec<Address>,
     reporter: Arc<dyn Reporter>,
