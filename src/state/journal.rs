@@ -151,7 +151,7 @@ fn encode_line(line: LineRef<'_>) -> Vec<u8> {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
