@@ -80,21 +80,24 @@ pub async fn apply(
     let Target { client, store } = target;
     let order = report::PlanOrder::of(&plan);
     let mut nodes: Vec<Address> = Vec::new();
+    let mut deps: Vec<(Address, Vec<Address>)> = Vec::new();
     // Collected, not inserted one by one: a map built in one go has full nodes. Boxed (`Arc`)
-    // so that a node holds pointers, not whole changes, and a task's copy is a count.
+    // so that a node holds pointers, not whole changes, and a task's copy is a count. The
+    // dependencies move to the scheduler, the only reader of them.
     let changes: BTreeMap<Address, Arc<Change>> = plan
         .changes
         .into_iter()
         .filter(|change| change.action != Action::NoOp)
-        .map(|change| {
+        .map(|mut change| {
             nodes.push(change.address.clone());
+            deps.push((
+                change.address.clone(),
+                std::mem::take(&mut change.depends_on),
+            ));
             (change.address.clone(), Arc::new(for_apply(change)))
         })
         .collect();
-    let deps: BTreeMap<Address, Vec<Address>> = changes
-        .iter()
-        .map(|(a, c)| (a.clone(), c.depends_on.clone()))
-        .collect();
+    let deps: BTreeMap<Address, Vec<Address>> = deps.into_iter().collect();
     let context = Arc::new(Context {
         model: model.clone(),
         client: client.clone(),
@@ -190,7 +193,7 @@ pub async fn apply(
 
 /// `change` without what only the plan shows (the new attributes, reasons, diffs, CSV
 /// summary, warnings, drift); apply acts on the rest, `before` included (a file's connector
-/// and path, a grant's dashboard and group).
+/// and path, a grant's dashboard and group). Its `depends_on` is the scheduler's.
 fn for_apply(change: Change) -> Change {
     Change {
         reasons: Vec::new(),
