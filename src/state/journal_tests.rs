@@ -51,9 +51,9 @@ fn base_of(state: &State, bytes: &[u8]) -> Base {
 fn journal_bytes(base: &Base, records: &[Record]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.journal");
-    let mut writer = Writer::create(&path, base.clone(), &records[0]).unwrap();
+    let mut writer = Writer::create(&path, base.clone(), &records[0].borrowed()).unwrap();
     for record in &records[1..] {
-        writer.append(record).unwrap();
+        writer.append(&record.borrowed()).unwrap();
     }
     assert!(writer.is_intact());
     assert_eq!(writer.len(), std::fs::metadata(&path).unwrap().len());

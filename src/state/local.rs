@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use super::journal::{self, Base, Record, Recovery, Writer};
+use super::journal::{self, Base, RecordRef, Recovery, Writer};
 use super::{FORMAT_VERSION, LockInfo, State, StateError, atomic, codec, lock_file, temp_files};
 
 /// The state file's name.
@@ -266,7 +266,7 @@ impl LocalStore {
         match self.write_snapshot(state, &mut disk) {
             Ok(()) => {
                 // everything is in the snapshot
-                state.resources.take_changed();
+                state.resources.take_changed_addresses();
                 Ok(())
             }
             Err(e) => {
@@ -288,22 +288,17 @@ impl LocalStore {
     /// Appends the changes since the last save as the next serial, durably. Returns whether
     /// the journal has grown past its bound (time to compact).
     fn append(&self, state: &mut State, known: &mut Disk) -> Result<bool, StateError> {
-        let changed = state.resources.take_changed();
-        let record = Record {
-            format_version: FORMAT_VERSION,
-            lineage: state.lineage.clone(),
-            serial: state.serial + 1,
-            server: state.server.clone(),
-            resources: changed.into_iter().collect(),
-        };
+        let changed = state.resources.take_changed_addresses();
+        let record = RecordRef::of(state, &changed);
         let path = self.journal_path();
         let written = match &mut known.journal {
             Some(writer) => writer.append(&record),
             None => Writer::create(&path, known.base.clone(), &record)
                 .map(|writer| known.journal = Some(writer)),
         };
+        drop(record);
         if let Err(e) = written {
-            state.resources.mark_changed(record.resources.into_keys());
+            state.resources.mark_changed(changed);
             return Err(io("append to", &path)(e));
         }
         super::advance(state);
