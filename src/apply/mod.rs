@@ -63,8 +63,13 @@ pub struct Target<'a> {
 
 /// Runs the plan's non-NoOp changes. Returns what happened and the final state (already
 /// saved after every action).
+///
+/// The plan is taken, not borrowed: what it holds only to be shown (the new attributes,
+/// reasons, diffs, CSV summaries, the inputs' hashes) is dropped before the first request, so
+/// a large apply does not carry a second copy of every resource's attributes beside the
+/// state it records them in.
 pub async fn apply(
-    plan: &Plan,
+    plan: Plan,
     model: &Model,
     state: State,
     target: Target<'_>,
@@ -73,22 +78,26 @@ pub async fn apply(
     stop: watch::Receiver<bool>,
 ) -> (ApplyReport, State) {
     let Target { client, store } = target;
-    let changes: BTreeMap<Address, Change> = plan
+    let order = report::PlanOrder::of(&plan);
+    let mut nodes: Vec<Address> = Vec::new();
+    let mut deps: Vec<(Address, Vec<Address>)> = Vec::new();
+    // Collected, not inserted one by one: a map built in one go has full nodes. Boxed (`Arc`)
+    // so that a node holds pointers, not whole changes, and a task's copy is a count. The
+    // dependencies move to the scheduler, the only reader of them.
+    let changes: BTreeMap<Address, Arc<Change>> = plan
         .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| (c.address.clone(), c.clone()))
+        .into_iter()
+        .filter(|change| change.action != Action::NoOp)
+        .map(|mut change| {
+            nodes.push(change.address.clone());
+            deps.push((
+                change.address.clone(),
+                std::mem::take(&mut change.depends_on),
+            ));
+            (change.address.clone(), Arc::new(for_apply(change)))
+        })
         .collect();
-    let nodes: Vec<Address> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .map(|c| c.address.clone())
-        .collect();
-    let deps: BTreeMap<Address, Vec<Address>> = changes
-        .iter()
-        .map(|(a, c)| (a.clone(), c.depends_on.clone()))
-        .collect();
+    let deps: BTreeMap<Address, Vec<Address>> = deps.into_iter().collect();
     let context = Arc::new(Context {
         model: model.clone(),
         client: client.clone(),
@@ -179,7 +188,23 @@ pub async fn apply(
         )));
     }
     let state = context.journal.into_state();
-    (ApplyReport::from_outcome(plan, outcome, completed), state)
+    (ApplyReport::from_outcome(&order, outcome, completed), state)
+}
+
+/// `change` without what only the plan shows (the new attributes, reasons, diffs, CSV
+/// summary, warnings, drift); apply acts on the rest, `before` included (a file's connector
+/// and path, a grant's dashboard and group). Its `depends_on` is the scheduler's.
+fn for_apply(change: Change) -> Change {
+    Change {
+        reasons: Vec::new(),
+        after: None,
+        layout_diff: None,
+        layout_summary: Vec::new(),
+        csv: None,
+        warnings: Vec::new(),
+        drift: Vec::new(),
+        ..change
+    }
 }
 
 /// Everything a running change needs; shared by the executor's tasks.
@@ -187,7 +212,7 @@ struct Context {
     model: Model,
     client: Client,
     journal: Journal,
-    changes: BTreeMap<Address, Change>,
+    changes: BTreeMap<Address, Arc<Change>>,
     confirm_uncertain: Vec<Address>,
     accept_uncertain: Vec<Address>,
     reporter: Arc<dyn Reporter>,

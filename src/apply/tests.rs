@@ -93,7 +93,7 @@ async fn concurrent_actions_share_saves_but_each_is_saved_before_its_dependents_
         checked: StdMutex::default(),
     });
     let (report, state) = apply(
-        &plan,
+        plan,
         &model,
         state,
         Target {

@@ -193,7 +193,7 @@ async fn apply_locked(
         }
     }
     let (mut report, _state) = apply::apply(
-        &plan,
+        plan,
         &session.model,
         state,
         apply::Target {

@@ -91,7 +91,7 @@ async fn destroy_locked(args: &Args, session: &Session) -> miette::Result<ExitSt
         accept_uncertain: vec![],
     };
     let (mut report, _state) = apply::apply(
-        &plan,
+        plan,
         &nothing,
         state,
         apply::Target {

@@ -5,6 +5,7 @@
 // `cli` is the one module that prints (see CONTRIBUTING.md, "Seams").
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::disallowed_macros)]
 
+mod allocator;
 mod apply;
 mod destroy;
 mod diagnostics;
@@ -167,6 +168,9 @@ pub fn main() -> ExitCode {
         }
     };
     setup_color(cli.color);
+    if !matches!(cli.command, Command::Emulator(_)) {
+        allocator::limit_arenas();
+    }
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),

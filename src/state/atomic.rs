@@ -11,9 +11,21 @@ use std::path::Path;
 /// fsync, rename over `path`, fsync the folder. On error the temporary file is removed and
 /// `path` is untouched.
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    atomic_write_with(path, |out| out.write_all(bytes))
+}
+
+/// `atomic_write` of what `write` writes, buffered: for a large text made of pieces (the
+/// state's snapshot), which then need not be joined in memory first.
+pub(super) fn atomic_write_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = folder(path);
     let mut temp = temp_file(path)?;
-    temp.write_all(bytes)?;
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, temp.as_file_mut());
+    write(&mut out)?;
+    out.flush()?;
+    drop(out);
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)

@@ -17,18 +17,44 @@ pub fn encode(state: &State) -> String {
     text
 }
 
-/// Encoded resources kept between saves. Apply saves after every action, and an action
-/// changes one resource: building, sorting and printing a JSON tree of the whole state each
-/// time made 4,000 actions quadratic in JSON work. With the cache a save re-encodes only the
-/// resources that changed and copies the others' text.
+/// Encoded resources kept between snapshots. Building, sorting and printing a JSON tree of
+/// the whole state for every snapshot made a long apply quadratic in JSON work; with the cache
+/// a snapshot re-encodes only the resources that changed and copies the others' text.
+///
+/// An entry is recognised by the SHA-256 of the resource's compact serialisation, not by a
+/// copy of it: a copy of every resource doubled the state's memory during apply. Equal
+/// digests mean equal serialisations, hence equal resources and the same text; a resource
+/// equal to the cached one but serialised in another key order is merely encoded again.
 #[derive(Debug, Default)]
 pub struct EncodeCache {
-    resources: BTreeMap<Address, (ResourceState, String)>,
+    resources: BTreeMap<Address, ([u8; 32], String)>,
+}
+
+/// The SHA-256 of `resource`'s compact JSON, streamed into the hasher (no text is built).
+fn digest(resource: &ResourceState) -> [u8; 32] {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    serde_json::to_writer(&mut hasher, resource).expect("the state serialises");
+    hasher.finalize().into()
 }
 
 /// `encode(state)`, byte for byte, reusing the text of resources unchanged since the last
 /// call with the same cache.
+#[cfg(test)]
 pub fn encode_cached(state: &State, cache: &mut EncodeCache) -> String {
+    let mut out = Vec::new();
+    encode_cached_to(state, cache, &mut out).expect("a Vec takes every write");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// Writes `encode(state)`, byte for byte, to `out`, reusing the text of resources unchanged
+/// since the last call with the same cache. Written piece by piece: the whole text of a large
+/// state is never held in memory, beside the cache that already holds most of it.
+pub fn encode_cached_to(
+    state: &State,
+    cache: &mut EncodeCache,
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     const EMPTY: &str = "\n  \"resources\": {}";
     let head = encode(&State {
         format_version: state.format_version,
@@ -40,21 +66,13 @@ pub fn encode_cached(state: &State, cache: &mut EncodeCache) -> String {
     });
     // Strings are escaped, so this exact line can only be the (empty) resources member.
     let Some(at) = head.find(EMPTY).filter(|_| !state.resources.is_empty()) else {
-        return encode(state);
+        return out.write_all(encode(state).as_bytes());
     };
     cache
         .resources
         .retain(|address, _| state.resources.contains_key(address));
-    let mut out = String::with_capacity(
-        head.len()
-            + cache
-                .resources
-                .values()
-                .map(|(_, t)| t.len() + 2)
-                .sum::<usize>(),
-    );
-    out.push_str(&head[..at]);
-    out.push_str("\n  \"resources\": {");
+    out.write_all(&head.as_bytes()[..at])?;
+    out.write_all(b"\n  \"resources\": {")?;
     // `encode` sorts members by their JSON key, which is not the order of `Address`.
     let mut members: Vec<(String, &Address, &ResourceState)> = state
         .resources
@@ -63,19 +81,19 @@ pub fn encode_cached(state: &State, cache: &mut EncodeCache) -> String {
         .collect();
     members.sort_by(|a, b| a.0.cmp(&b.0));
     for (i, (key, address, resource)) in members.into_iter().enumerate() {
+        let digest = digest(resource);
         let entry = cache
             .resources
             .entry(address.clone())
-            .or_insert_with(|| (resource.clone(), String::new()));
-        if entry.1.is_empty() || entry.0 != *resource {
-            *entry = (resource.clone(), encode_resource(&key, resource));
+            .or_insert_with(|| (digest, String::new()));
+        if entry.1.is_empty() || entry.0 != digest {
+            *entry = (digest, encode_resource(&key, resource));
         }
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
-        out.push_str(&entry.1);
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        out.write_all(entry.1.as_bytes())?;
     }
-    out.push_str("\n  }");
-    out.push_str(&head[at + EMPTY.len()..]);
-    out
+    out.write_all(b"\n  }")?;
+    out.write_all(&head.as_bytes()[at + EMPTY.len()..])
 }
 
 /// An address as the key `encode` writes for it.

@@ -13,7 +13,7 @@
 //! had not returned), so it is ignored, and reported. A bad line followed by good ones is
 //! damage, not a torn write: an error, never a silent loss.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -45,6 +45,52 @@ pub(crate) struct Record {
     pub resources: BTreeMap<Address, Option<ResourceState>>,
 }
 
+/// A `Record` as written: the same JSON, borrowing the state's changed entries, so that a
+/// save copies none of them (the fingerprints recorded at the end of an apply change half of
+/// the state at once).
+#[derive(Serialize)]
+pub(crate) struct RecordRef<'a> {
+    pub format_version: u32,
+    pub lineage: &'a str,
+    pub serial: u64,
+    pub server: Option<&'a str>,
+    pub resources: BTreeMap<&'a Address, Option<&'a ResourceState>>,
+}
+
+impl Record {
+    /// This record as written.
+    #[cfg(test)]
+    pub(crate) fn borrowed(&self) -> RecordRef<'_> {
+        RecordRef {
+            format_version: self.format_version,
+            lineage: &self.lineage,
+            serial: self.serial,
+            server: self.server.as_deref(),
+            resources: self
+                .resources
+                .iter()
+                .map(|(address, entry)| (address, entry.as_ref()))
+                .collect(),
+        }
+    }
+}
+
+impl<'a> RecordRef<'a> {
+    /// The next save of `state`: its entries at `changed`, as `state` holds them now.
+    pub(crate) fn of(state: &'a State, changed: &'a BTreeSet<Address>) -> Self {
+        RecordRef {
+            format_version: super::FORMAT_VERSION,
+            lineage: &state.lineage,
+            serial: state.serial + 1,
+            server: state.server.as_deref(),
+            resources: changed
+                .iter()
+                .map(|address| (address, state.resources.get(address)))
+                .collect(),
+        }
+    }
+}
+
 /// One line's content, as read.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -58,7 +104,7 @@ enum Line {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum LineRef<'a> {
     Base(&'a Base),
-    Record(&'a Record),
+    Record(&'a RecordRef<'a>),
 }
 
 /// A journal as read: its base and records, and what was ignored at its end.
@@ -151,7 +197,7 @@ fn encode_line(line: LineRef<'_>) -> Vec<u8> {
     out
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -301,7 +347,11 @@ impl Writer {
     /// Starts a new journal at `path` continuing `base` (replacing any journal there: its
     /// records are in the snapshot `base` names), with `record` as its first save. The file and
     /// its folder entry are fsynced before this returns.
-    pub(crate) fn create(path: &Path, base: Base, record: &Record) -> std::io::Result<Writer> {
+    pub(crate) fn create(
+        path: &Path,
+        base: Base,
+        record: &RecordRef<'_>,
+    ) -> std::io::Result<Writer> {
         let mut bytes = encode_line(LineRef::Base(&base));
         bytes.extend(encode_line(LineRef::Record(record)));
         let mut file = OpenOptions::new()
@@ -323,7 +373,7 @@ impl Writer {
 
     /// Appends one save and fsyncs it (data only: the length is part of it).
     /// On error the journal is cut back to its last whole line (best effort).
-    pub(crate) fn append(&mut self, record: &Record) -> std::io::Result<()> {
+    pub(crate) fn append(&mut self, record: &RecordRef<'_>) -> std::io::Result<()> {
         let bytes = encode_line(LineRef::Record(record));
         let written = self
             .file

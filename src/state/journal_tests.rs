@@ -51,9 +51,9 @@ fn base_of(state: &State, bytes: &[u8]) -> Base {
 fn journal_bytes(base: &Base, records: &[Record]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.journal");
-    let mut writer = Writer::create(&path, base.clone(), &records[0]).unwrap();
+    let mut writer = Writer::create(&path, base.clone(), &records[0].borrowed()).unwrap();
     for record in &records[1..] {
-        writer.append(record).unwrap();
+        writer.append(&record.borrowed()).unwrap();
     }
     assert!(writer.is_intact());
     assert_eq!(writer.len(), std::fs::metadata(&path).unwrap().len());
@@ -253,4 +253,44 @@ fn the_recovery_note_says_what_was_replayed_and_ignored() {
         "included 2 saves from `.grokform/state.journal` of a run in progress: jane (pid 7 on ci) \
          running `apply` since t; its line 4 is being written"
     );
+}
+
+#[test]
+fn a_save_of_borrowed_entries_reads_back_as_the_owned_record() {
+    let mut state = State::new();
+    state.serial = 7;
+    state.server = Some("https://x/api".into());
+    state.resources.insert(Address::table("a"), entry("a1", 7));
+    state.resources.insert(Address::table("b"), entry("b1", 7));
+    // `c` was removed since the last save: written as `null`
+    let changed: BTreeSet<Address> = ["a", "c"].into_iter().map(Address::table).collect();
+    let borrowed = RecordRef::of(&state, &changed);
+    let owned = Record {
+        format_version: FORMAT_VERSION,
+        lineage: state.lineage.clone(),
+        serial: 8,
+        server: Some("https://x/api".into()),
+        resources: [
+            (Address::table("a"), Some(entry("a1", 7))),
+            (Address::table("c"), None),
+        ]
+        .into(),
+    };
+    // the same JSON as the owned record's own `Serialize`
+    assert_eq!(
+        serde_json::to_string(&borrowed).unwrap(),
+        serde_json::to_string(&owned).unwrap()
+    );
+    let base = Base {
+        lineage: state.lineage.clone(),
+        serial: 7,
+        sha256: "0".repeat(64),
+    };
+    let bytes = journal_bytes(&base, std::slice::from_ref(&owned));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.journal");
+    Writer::create(&path, base, &borrowed).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    let parsed = parse(&bytes, "j").unwrap();
+    assert_eq!(parsed.records, [owned]);
 }

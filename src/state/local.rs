@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::journal::{self, Base, Record, Recovery, Writer};
+use sha2::{Digest, Sha256};
+
+use super::journal::{self, Base, RecordRef, Recovery, Writer};
 use super::{FORMAT_VERSION, LockInfo, State, StateError, atomic, codec, lock_file, temp_files};
 
 /// The state file's name.
@@ -301,7 +303,7 @@ impl LocalStore {
         match self.write_snapshot(state, &mut disk) {
             Ok(()) => {
                 // everything is in the snapshot
-                state.resources.take_changed();
+                state.resources.take_changed_addresses();
                 Ok(())
             }
             Err(e) => {
@@ -323,22 +325,17 @@ impl LocalStore {
     /// Appends the changes since the last save as the next serial, durably. Returns whether
     /// the journal has grown past its bound (time to compact).
     fn append(&self, state: &mut State, known: &mut Disk) -> Result<bool, StateError> {
-        let changed = state.resources.take_changed();
-        let record = Record {
-            format_version: FORMAT_VERSION,
-            lineage: state.lineage.clone(),
-            serial: state.serial + 1,
-            server: state.server.clone(),
-            resources: changed.into_iter().collect(),
-        };
+        let changed = state.resources.take_changed_addresses();
+        let record = RecordRef::of(state, &changed);
         let path = self.journal_path();
         let written = match &mut known.journal {
             Some(writer) => writer.append(&record),
             None => Writer::create(&path, known.base.clone(), &record)
                 .map(|writer| known.journal = Some(writer)),
         };
+        drop(record);
         if let Err(e) = written {
-            state.resources.mark_changed(record.resources.into_keys());
+            state.resources.mark_changed(changed);
             return Err(io("append to", &path)(e));
         }
         super::advance(state);
@@ -352,24 +349,34 @@ impl LocalStore {
     fn write_snapshot(&self, state: &State, disk: &mut Option<Disk>) -> Result<(), StateError> {
         *disk = None;
         let path = self.state_path();
-        let text = codec::encode_cached(
-            state,
-            &mut self.encoded.lock().unwrap_or_else(|e| e.into_inner()),
-        );
         if path.exists() {
             self.keep_backup(&path)?;
         }
-        atomic::atomic_write(&path, text.as_bytes()).map_err(io("write", &path))?;
+        // Streamed to the file, hashed and counted on the way (the journal's base).
+        let mut written = (0u64, Sha256::new());
+        atomic::atomic_write_with(&path, |out| {
+            let mut out = Counted {
+                out,
+                written: &mut written,
+            };
+            codec::encode_cached_to(
+                state,
+                &mut self.encoded.lock().unwrap_or_else(|e| e.into_inner()),
+                &mut out,
+            )
+        })
+        .map_err(io("write", &path))?;
+        let (len, hasher) = written;
         // A crash here leaves journal records the snapshot already holds: replay skips them.
         let journal_path = self.journal_path();
         journal::remove(&journal_path).map_err(io("remove", &journal_path))?;
         *disk = FileId::of(&path).map(|snapshot| Disk {
             snapshot,
-            snapshot_len: text.len() as u64,
+            snapshot_len: len,
             base: Base {
                 lineage: state.lineage.clone(),
                 serial: state.serial,
-                sha256: journal::sha256(text.as_bytes()),
+                sha256: journal::hex(&hasher.finalize()),
             },
             journal: None,
             serial: state.serial,
@@ -446,6 +453,25 @@ impl LocalStore {
 /// The files of the state's folder whose temporary files a killed run may leave.
 pub(super) const TEMP_TARGETS: [&str; 4] =
     [STATE_FILE, BACKUP_FILE, LOCK_FILE, super::REMOTE_COPY_FILE];
+
+/// A writer that counts and hashes what passes through it.
+struct Counted<'a, W: ?Sized> {
+    out: &'a mut W,
+    written: &'a mut (u64, Sha256),
+}
+
+impl<W: std::io::Write + ?Sized> std::io::Write for Counted<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(bytes)?;
+        self.written.0 += n as u64;
+        self.written.1.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
 
 /// Lets go of a lock taken by `LocalStore::lock` (see `lock_file::release`).
 pub fn release(file: &File) {

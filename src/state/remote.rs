@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::journal::{self, Base, Record, Recovery, Writer};
+use super::journal::{self, Base, RecordRef, Recovery, Writer};
 use super::{FORMAT_VERSION, LockInfo, State, StateError, atomic, codec, temp_files};
 use crate::client::Client;
 
@@ -138,21 +138,17 @@ impl RemoteStore {
         path: &Path,
         base: Base,
     ) -> Result<(), StateError> {
-        let record = Record {
-            format_version: FORMAT_VERSION,
-            lineage: state.lineage.clone(),
-            serial: state.serial + 1,
-            server: state.server.clone(),
-            resources: state.resources.take_changed().into_iter().collect(),
-        };
+        let changed = state.resources.take_changed_addresses();
+        let record = RecordRef::of(state, &changed);
         let written = match &mut pending.journal {
             Some(writer) => writer.append(&record),
             None => {
                 Writer::create(path, base, &record).map(|writer| pending.journal = Some(writer))
             }
         };
+        drop(record);
         if let Err(e) = written {
-            state.resources.mark_changed(record.resources.into_keys());
+            state.resources.mark_changed(changed);
             // The next save uploads everything instead.
             pending.uploaded = None;
             pending.journal = None;
@@ -190,7 +186,7 @@ impl RemoteStore {
             journal::remove(&path).map_err(|e| local_io("remove", &path, e))?;
         }
         *state = next;
-        state.resources.take_changed();
+        state.resources.take_changed_addresses();
         Ok(Base {
             lineage: state.lineage.clone(),
             serial: state.serial,

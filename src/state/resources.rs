@@ -50,6 +50,7 @@ impl Resources {
     }
 
     /// The addresses changed since the last call, each with its entry now (`None`: removed).
+    #[cfg(test)]
     pub(crate) fn take_changed(&mut self) -> Vec<(Address, Option<ResourceState>)> {
         std::mem::take(&mut self.changed)
             .into_iter()
@@ -58,6 +59,12 @@ impl Resources {
                 (address, now)
             })
             .collect()
+    }
+
+    /// The addresses changed since the last call (their entries are read from the map, not
+    /// copied: see `journal::RecordRef`).
+    pub(crate) fn take_changed_addresses(&mut self) -> BTreeSet<Address> {
+        std::mem::take(&mut self.changed)
     }
 
     /// Marks `addresses` changed again (a save that took them failed).
