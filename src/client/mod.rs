@@ -18,6 +18,7 @@ mod capabilities;
 mod endpoints;
 mod envelope;
 mod error;
+mod file_stream;
 mod multipart;
 mod names;
 mod observed;

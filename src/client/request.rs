@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 
+use super::file_stream;
 use super::names::encode_segment;
 use super::retry::Repeat;
 use super::verified_body::{self, Expected, Verdict};
@@ -191,9 +191,9 @@ impl<'a> Request<'a> {
     }
 }
 
-/// A body that streams `path` from disk in 64 KiB chunks, reporting progress, and its length.
-/// With `expected`, a source whose size differs is refused before anything is sent, and the
-/// body is verified as it streams: the verdict says why it was cut short.
+/// A body that streams `path` from disk (see `file_stream`), reporting progress, and its
+/// length. With `expected`, a source whose size differs is refused before anything is sent,
+/// and the body is verified as it streams: the verdict says why it was cut short.
 // Streams the upload body from a source the resolver already checked and hashed; moving the
 // open into `model::source` would tie the client to the model.
 #[allow(clippy::disallowed_methods)]
@@ -208,22 +208,13 @@ pub(super) async fn file_body(
     };
     let file = tokio::fs::File::open(path).await.map_err(io)?;
     let len = file.metadata().await.map_err(io)?.len();
-    let chunks = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
-    let verdict = Verdict::default();
     if let Some(expected) = expected {
         verified_body::check_size(expected, len)
             .map_err(|mismatch| verified_body::changed(path, mismatch))?;
-        let stream = verified_body::verified(chunks, expected.clone(), progress, verdict.clone());
-        return Ok((reqwest::Body::wrap_stream(stream), len, verdict));
     }
-    let mut sent = 0u64;
-    let stream = chunks.map(move |chunk| {
-        if let (Ok(bytes), Some(report)) = (&chunk, &progress) {
-            sent += bytes.len() as u64;
-            report(sent);
-        }
-        chunk
-    });
+    let verdict = Verdict::default();
+    let file = file.into_std().await;
+    let stream = file_stream::stream(file, expected.cloned(), progress, verdict.clone());
     Ok((reqwest::Body::wrap_stream(stream), len, verdict))
 }
 

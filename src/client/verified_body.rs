@@ -3,7 +3,7 @@
 //! plan (or the apply's own read of the model) and the upload, recording that hash for what
 //! was actually sent would make the state lie. Hashing before sending would read a large
 //! source twice, so the body hashes what it streams and holds back its last chunk until the
-//! hash is known: a mismatch ends the body with an error instead of that chunk, the request
+//! hash is known (the reading and hashing run in `file_stream`, on a thread beside the send): a mismatch ends the body with an error instead of that chunk, the request
 //! is cut short (fewer bytes than its `Content-Length`), and the server, which only stores an
 //! upload it received whole, stores nothing.
 
@@ -12,10 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
-
-use super::Progress;
 
 /// What the bytes of an upload must be: the size and SHA-256 the plan recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,112 +59,72 @@ pub(super) fn check_size(expected: &Expected, found: u64) -> Result<(), Mismatch
     }
 }
 
-/// State of the verifying stream between two chunks.
-struct Verifying<S> {
-    inner: S,
+/// Checks an upload's bytes as they are read, one chunk behind: each chunk is hashed when it
+/// comes in and released when the next one does, so the last one is still held when the
+/// end of the file shows whether the whole matches.
+pub(super) struct Verifier {
     expected: Expected,
     verdict: Verdict,
     hasher: Sha256,
     read: u64,
-    /// The last chunk read, sent once the next one (or a verified end) is in.
+    /// The last chunk read, released once the next one (or a verified end) is in.
     held: Option<Bytes>,
-    progress: Progress,
-    sent: u64,
-    done: bool,
 }
 
-impl<S> Verifying<S> {
+impl Verifier {
+    pub fn new(expected: Expected, verdict: Verdict) -> Self {
+        Verifier {
+            expected,
+            verdict,
+            hasher: Sha256::new(),
+            read: 0,
+            held: None,
+        }
+    }
+
+    /// Takes the next chunk read; gives back the one before it, to send. A source that grew
+    /// past the expected size fails at once.
+    pub fn push(&mut self, chunk: Bytes) -> io::Result<Option<Bytes>> {
+        self.hasher.update(&chunk);
+        self.read += chunk.len() as u64;
+        if self.read > self.expected.size {
+            return Err(self.fail(Mismatch::Size {
+                expected: self.expected.size,
+                found: self.read,
+            }));
+        }
+        Ok(self.held.replace(chunk))
+    }
+
+    /// The source ended: gives back the held chunk when the whole matches `expected`, an
+    /// error (the verdict set, the chunk dropped) when it does not.
+    pub fn finish(&mut self) -> io::Result<Option<Bytes>> {
+        let found = hex(&std::mem::take(&mut self.hasher).finalize());
+        let mismatch = if self.read != self.expected.size {
+            Some(Mismatch::Size {
+                expected: self.expected.size,
+                found: self.read,
+            })
+        } else if found != self.expected.sha256 {
+            Some(Mismatch::Content {
+                expected: self.expected.sha256.clone(),
+                found,
+            })
+        } else {
+            None
+        };
+        match mismatch {
+            Some(mismatch) => Err(self.fail(mismatch)),
+            None => Ok(self.held.take()),
+        }
+    }
+
     fn fail(&mut self, mismatch: Mismatch) -> io::Error {
-        self.done = true;
         self.held = None;
         let error = io::Error::other(mismatch.to_string());
         self.verdict.set(mismatch);
         error
     }
-
-    fn release(&mut self, chunk: Bytes) -> Bytes {
-        self.sent += chunk.len() as u64;
-        if let Some(report) = &self.progress {
-            report(self.sent);
-        }
-        chunk
-    }
-}
-
-/// Wraps `chunks` (a file read in order) so that it yields them one behind, and ends with an
-/// error (the verdict set) instead of the last chunk when the whole does not match `expected`.
-pub(super) fn verified<S>(
-    chunks: S,
-    expected: Expected,
-    progress: Progress,
-    verdict: Verdict,
-) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static
-where
-    S: Stream<Item = io::Result<Bytes>> + Send + Unpin + 'static,
-{
-    let state = Verifying {
-        inner: chunks,
-        expected,
-        verdict,
-        hasher: Sha256::new(),
-        read: 0,
-        held: None,
-        progress,
-        sent: 0,
-        done: false,
-    };
-    futures_util::stream::unfold(state, |mut state| async move {
-        if state.done {
-            return None;
-        }
-        loop {
-            match state.inner.next().await {
-                Some(Ok(chunk)) => {
-                    state.hasher.update(&chunk);
-                    state.read += chunk.len() as u64;
-                    if state.read > state.expected.size {
-                        let error = state.fail(Mismatch::Size {
-                            expected: state.expected.size,
-                            found: state.read,
-                        });
-                        return Some((Err(error), state));
-                    }
-                    if let Some(previous) = state.held.replace(chunk) {
-                        let previous = state.release(previous);
-                        return Some((Ok(previous), state));
-                    }
-                }
-                Some(Err(error)) => {
-                    state.done = true;
-                    return Some((Err(error), state));
-                }
-                None => {
-                    state.done = true;
-                    let found = hex(&std::mem::take(&mut state.hasher).finalize());
-                    let mismatch = if state.read != state.expected.size {
-                        Some(Mismatch::Size {
-                            expected: state.expected.size,
-                            found: state.read,
-                        })
-                    } else if found != state.expected.sha256 {
-                        Some(Mismatch::Content {
-                            expected: state.expected.sha256.clone(),
-                            found,
-                        })
-                    } else {
-                        None
-                    };
-                    if let Some(mismatch) = mismatch {
-                        let error = state.fail(mismatch);
-                        return Some((Err(error), state));
-                    }
-                    let last = state.held.take()?;
-                    let last = state.release(last);
-                    return Some((Ok(last), state));
-                }
-            }
-        }
-    })
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -186,15 +143,6 @@ pub(super) fn changed(path: &Path, mismatch: Mismatch) -> super::ClientError {
 mod tests {
     use super::*;
 
-    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = io::Result<Bytes>> + Send + Unpin {
-        futures_util::stream::iter(
-            parts
-                .iter()
-                .map(|p| Ok(Bytes::from_static(p)))
-                .collect::<Vec<_>>(),
-        )
-    }
-
     fn expected(content: &[u8]) -> Expected {
         Expected {
             size: content.len() as u64,
@@ -202,66 +150,73 @@ mod tests {
         }
     }
 
-    async fn collect(
-        stream: impl Stream<Item = io::Result<Bytes>>,
-    ) -> (Vec<u8>, Option<io::Error>) {
-        let mut out = Vec::new();
-        let mut stream = std::pin::pin!(stream);
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(bytes) => out.extend_from_slice(&bytes),
-                Err(error) => return (out, Some(error)),
+    /// Feeds `parts` to a verifier as a reader would; returns what it released to send and
+    /// the error that ended it, if one did.
+    fn run(parts: &[&'static [u8]], expected: Expected, verdict: &Verdict) -> (Vec<u8>, bool) {
+        let mut verifier = Verifier::new(expected, verdict.clone());
+        let mut sent = Vec::new();
+        for part in parts {
+            match verifier.push(Bytes::from_static(part)) {
+                Ok(released) => sent.extend(released.into_iter().flatten()),
+                Err(_) => return (sent, true),
             }
         }
-        (out, None)
+        match verifier.finish() {
+            Ok(last) => {
+                sent.extend(last.into_iter().flatten());
+                (sent, false)
+            }
+            Err(_) => (sent, true),
+        }
     }
 
-    #[tokio::test]
-    async fn matching_bytes_pass_whole_with_progress() {
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let seen = sent.clone();
-        let progress: Progress = Some(Arc::new(move |n| seen.lock().unwrap().push(n)));
+    #[test]
+    fn matching_bytes_pass_whole() {
         let verdict = Verdict::default();
-        let stream = verified(
-            chunks(&[b"a,b\n", b"1,2\n", b"3,4\n"]),
+        let (bytes, failed) = run(
+            &[b"a,b\n", b"1,2\n", b"3,4\n"],
             expected(b"a,b\n1,2\n3,4\n"),
-            progress,
-            verdict.clone(),
+            &verdict,
         );
-        let (bytes, error) = collect(stream).await;
         assert_eq!(bytes, b"a,b\n1,2\n3,4\n");
-        assert!(error.is_none());
+        assert!(!failed);
         assert_eq!(verdict.take(), None);
-        assert_eq!(*sent.lock().unwrap(), [4, 8, 12]);
     }
 
-    #[tokio::test]
-    async fn changed_content_withholds_the_last_chunk() {
-        let verdict = Verdict::default();
-        let stream = verified(
-            chunks(&[b"a,b\n", b"1,2\n", b"3,5\n"]),
-            expected(b"a,b\n1,2\n3,4\n"),
-            None,
-            verdict.clone(),
+    #[test]
+    fn each_chunk_is_released_one_behind() {
+        let mut verifier = Verifier::new(expected(b"ab"), Verdict::default());
+        assert_eq!(verifier.push(Bytes::from_static(b"a")).unwrap(), None);
+        assert_eq!(
+            verifier.push(Bytes::from_static(b"b")).unwrap().as_deref(),
+            Some(&b"a"[..])
         );
-        let (bytes, error) = collect(stream).await;
+        assert_eq!(verifier.finish().unwrap().as_deref(), Some(&b"b"[..]));
+    }
+
+    #[test]
+    fn changed_content_withholds_the_last_chunk() {
+        let verdict = Verdict::default();
+        let (bytes, failed) = run(
+            &[b"a,b\n", b"1,2\n", b"3,5\n"],
+            expected(b"a,b\n1,2\n3,4\n"),
+            &verdict,
+        );
         // Never the whole body: the server sees it cut short.
         assert_eq!(bytes, b"a,b\n1,2\n");
-        assert!(error.is_some());
+        assert!(failed);
         assert!(matches!(verdict.take(), Some(Mismatch::Content { .. })));
     }
 
-    #[tokio::test]
-    async fn a_grown_or_shrunk_source_is_a_size_mismatch() {
+    #[test]
+    fn a_grown_or_shrunk_source_is_a_size_mismatch() {
         let verdict = Verdict::default();
-        let (bytes, error) = collect(verified(
-            chunks(&[b"a,b\n", b"1,2\n", b"3,4\n"]),
+        let (bytes, failed) = run(
+            &[b"a,b\n", b"1,2\n", b"3,4\n"],
             expected(b"a,b\n1,2\n"),
-            None,
-            verdict.clone(),
-        ))
-        .await;
-        assert!(bytes.len() < 8 && error.is_some());
+            &verdict,
+        );
+        assert!(bytes.len() < 8 && failed);
         assert_eq!(
             verdict.take(),
             Some(Mismatch::Size {
@@ -269,14 +224,8 @@ mod tests {
                 found: 12
             })
         );
-        let (bytes, error) = collect(verified(
-            chunks(&[b"a,b\n"]),
-            expected(b"a,b\n1,2\n"),
-            None,
-            verdict.clone(),
-        ))
-        .await;
-        assert!(bytes.is_empty() && error.is_some());
+        let (bytes, failed) = run(&[b"a,b\n"], expected(b"a,b\n1,2\n"), &verdict);
+        assert!(bytes.is_empty() && failed);
         assert_eq!(
             verdict.take(),
             Some(Mismatch::Size {
@@ -288,12 +237,11 @@ mod tests {
         assert!(check_size(&expected(b"ab"), 3).is_err());
     }
 
-    #[tokio::test]
-    async fn an_empty_source_that_matches_sends_nothing() {
+    #[test]
+    fn an_empty_source_that_matches_sends_nothing() {
         let verdict = Verdict::default();
-        let (bytes, error) =
-            collect(verified(chunks(&[]), expected(b""), None, verdict.clone())).await;
-        assert!(bytes.is_empty() && error.is_none());
+        let (bytes, failed) = run(&[], expected(b""), &verdict);
+        assert!(bytes.is_empty() && !failed);
         assert_eq!(verdict.take(), None);
     }
 }
