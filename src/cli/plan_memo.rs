@@ -224,7 +224,14 @@ impl Run {
     }
 }
 
+/// Without inodes and ctimes a replaced file cannot be told apart: never memoised.
+#[cfg(not(unix))]
+fn stat(_path: &Path, _relative: &str) -> Option<Entry> {
+    None
+}
+
 /// The entry of `path` as it is now (`None`: gone, or neither a folder nor a regular file).
+#[cfg(unix)]
 fn stat(path: &Path, relative: &str) -> Option<Entry> {
     use std::os::unix::fs::MetadataExt;
     let meta = fs::symlink_metadata(path).ok()?;
@@ -246,7 +253,13 @@ fn stat(path: &Path, relative: &str) -> Option<Entry> {
     ))
 }
 
+#[cfg(not(unix))]
+fn key() -> Option<String> {
+    None
+}
+
 /// The key of everything outside the files that decides what `plan` prints.
+#[cfg(unix)]
 fn key() -> Option<String> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
