@@ -182,14 +182,8 @@ impl Run {
             Snapshot::Exact(sha) => Some(sha.clone()),
             Snapshot::Journaled => return None,
         };
-        let sources = model
-            .files
-            .values()
-            .map(|f| &f.source)
-            .chain(model.tables.values().map(|t| &t.source))
-            .chain(model.layouts.values().map(|l| &l.source));
         let mut paths: BTreeSet<(char, String)> = BTreeSet::new();
-        for source in sources {
+        for source in model.sources() {
             // Only a path that is its own canonical path: no link or `..` to follow later.
             if self.root.join(&source.relative) != source.path {
                 return None;

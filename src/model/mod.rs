@@ -218,6 +218,15 @@ pub struct Call {
 }
 
 impl Model {
+    /// Every local file the manifest names: files, table CSVs and layouts.
+    pub fn sources(&self) -> impl Iterator<Item = &Source> {
+        self.files
+            .values()
+            .map(|f| &f.source)
+            .chain(self.tables.values().map(|t| &t.source))
+            .chain(self.layouts.values().map(|l| &l.source))
+    }
+
     /// Every managed address with the addresses it depends on (sorted, deduplicated).
     /// Layouts are not addresses: a dashboard depends on its tables and on what its layout
     /// references; a share on its dashboard; a call on `Call::depends_on`.

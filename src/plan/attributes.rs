@@ -219,13 +219,7 @@ pub fn inputs(model: &Model) -> BTreeMap<String, String> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "grokform.yaml".to_string());
     let mut out = BTreeMap::from([(manifest, model.manifest_sha256.clone())]);
-    let sources = model
-        .files
-        .values()
-        .map(|f| &f.source)
-        .chain(model.tables.values().map(|t| &t.source))
-        .chain(model.layouts.values().map(|l| &l.source));
-    for source in sources {
+    for source in model.sources() {
         out.insert(source.relative.clone(), source.sha256.clone());
     }
     out
