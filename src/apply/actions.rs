@@ -302,14 +302,5 @@ fn expected(source: &Source) -> ExpectedUpload {
 
 /// The connector and path a file change's state entry recorded.
 fn recorded_file(change: &Change) -> (String, String) {
-    let attribute = |key: &str| {
-        change
-            .before
-            .as_ref()
-            .and_then(|a| a.get(key))
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    (attribute("connector"), attribute("path"))
+    (change.recorded("connector"), change.recorded("path"))
 }

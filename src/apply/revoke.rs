@@ -27,16 +27,7 @@ impl Context {
         which: Revoke<'_>,
     ) -> Result<(), ApplyError> {
         let address = &change.address;
-        let recorded = |key: &str| {
-            change
-                .before
-                .as_ref()
-                .and_then(|b| b.get(key))
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
-        let (dashboard_id, group) = (recorded("dashboard_id"), recorded("group"));
+        let (dashboard_id, group) = (change.recorded("dashboard_id"), change.recorded("group"));
         if dashboard_id.is_empty() || group.is_empty() {
             return Err(refused(
                 address,

@@ -298,12 +298,9 @@ fn nanos(time: SystemTime) -> i64 {
 /// A temporary file beside the memo, then rename: a reader sees the old memo or the new one.
 /// Then only the [`KEEP`] most recently written memos stay.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new().prefix(".tmp").tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.persist(path).map_err(|e| e.error)?;
+    crate::model::stat_cache::write_atomically(path, bytes)?;
     let mut memos: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)?
         .filter_map(Result::ok)
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))

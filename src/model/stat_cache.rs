@@ -275,8 +275,9 @@ impl StatCache {
     }
 }
 
-/// Temporary file beside the cache, then rename: a reader sees the old cache or the new one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Temporary file (named `.tmp…`) beside `path`, then rename: a reader sees the old file or
+/// the new one. No fsync: for caches, which a lost write only makes slower.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;

@@ -70,6 +70,17 @@ pub struct Change {
 }
 
 impl Change {
+    /// The text of attribute `key` as the state recorded it (`before`); empty when there is
+    /// no such text.
+    pub fn recorded(&self, key: &str) -> String {
+        self.before
+            .as_ref()
+            .and_then(|b| b.get(key))
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The sign shown before the address; an uncertain create gets `?` of its own.
     pub fn sign(&self) -> &'static str {
         if self.uncertain {

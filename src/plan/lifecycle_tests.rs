@@ -341,44 +341,36 @@ fn prevent_destroy_keeps_the_old_copy_of_a_replaced_dashboard() {
 
 #[test]
 fn a_dashboard_own_on_replace_overrides_the_manifest() {
-    let edit = r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##;
-    // manifest keep, dashboard delete
-    let (mut fixture, state) = baseline();
-    fixture.layout(edit);
-    fixture
-        .model_mut()
-        .dashboards
-        .get_mut("overview")
+    // The layout edited, with the manifest's `on_replace` (delete when `deleting`) and the
+    // dashboard's own.
+    let replanned = |deleting: bool, own: crate::model::OnReplace| {
+        let (mut fixture, state) = baseline();
+        if deleting {
+            deleting_replaced(&mut fixture);
+        }
+        fixture.layout(r##"{"#type":"ViewLayout","viewStateMap":{"grid":{"table":"${table.orders.id}","columns":["id"]}}}"##);
+        fixture
+            .model_mut()
+            .dashboards
+            .get_mut("overview")
+            .unwrap()
+            .on_replace = Some(own);
+        plan(
+            &fixture.model(),
+            &state,
+            &Observed::default(),
+            &replacing_layouts(),
+        )
         .unwrap()
-        .on_replace = Some(crate::model::OnReplace::Delete);
-    let planned = plan(
-        &fixture.model(),
-        &state,
-        &Observed::default(),
-        &replacing_layouts(),
-    )
-    .unwrap();
+    };
+    // manifest keep, dashboard delete
+    let planned = replanned(false, crate::model::OnReplace::Delete);
     assert_eq!(
         change(&planned, "dashboard.overview").delete_replaced.len(),
         1
     );
     // manifest delete, dashboard keep
-    let (mut fixture, state) = baseline();
-    deleting_replaced(&mut fixture);
-    fixture.layout(edit);
-    fixture
-        .model_mut()
-        .dashboards
-        .get_mut("overview")
-        .unwrap()
-        .on_replace = Some(crate::model::OnReplace::Keep);
-    let planned = plan(
-        &fixture.model(),
-        &state,
-        &Observed::default(),
-        &replacing_layouts(),
-    )
-    .unwrap();
+    let planned = replanned(true, crate::model::OnReplace::Keep);
     let dashboard = change(&planned, "dashboard.overview");
     assert!(dashboard.delete_replaced.is_empty());
     assert!(dashboard.warnings[0].contains("stays on the server"));
